@@ -1,0 +1,119 @@
+/**
+ * The one module that hands every role its ClickHouse client.
+ *
+ * Embedded by default: chDB in this process, plugged into `@clickhouse/client` through
+ * `chdb/connection`, data under <dataDir>/clickhouse. A real server when `clickhouse.url`
+ * (CLICKHOUSE_URL) is set. The same SQL runs on both.
+ *
+ * chDB binds one data directory to one process, so this module keeps one connection per
+ * process and hands the same client to every role in it; in embedded mode every role that
+ * touches ClickHouse must run in that one process (see DESIGN.md, Runtime).
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { PlayloopError } from '../core/errors.ts';
+import { createChdbClient } from './chdb-connection.ts';
+import { applyMigrations, type MigrationReport } from './migrations.ts';
+
+export interface ClickHouseSettings {
+  readonly url?: string | undefined;
+  readonly database: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Embedded mode keeps its data here. */
+  readonly dataDir: string;
+}
+
+export interface ClickHouse {
+  readonly client: ClickHouseClient;
+  readonly mode: 'embedded' | 'server';
+  readonly database: string;
+  /** Where the data lives: a directory (embedded) or the server URL. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+interface Embedded {
+  path: string;
+  client: ClickHouseClient;
+  users: number;
+}
+
+let embedded: Embedded | undefined;
+
+export function openClickHouse(settings: ClickHouseSettings): ClickHouse {
+  if (settings.url) {
+    const client = createClient({
+      url: settings.url,
+      username: settings.username ?? 'default',
+      password: settings.password ?? '',
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+    return {
+      client,
+      mode: 'server',
+      database: settings.database,
+      location: settings.url,
+      close: () => client.close(),
+    };
+  }
+  const path = resolve(settings.dataDir, 'clickhouse');
+  if (embedded && embedded.path !== path) {
+    throw new PlayloopError(
+      'CONFIG_INVALID',
+      `embedded ClickHouse is already bound to ${embedded.path} in this process; chDB allows one data directory per process (asked for ${path})`,
+    );
+  }
+  if (!embedded) {
+    mkdirSync(path, { recursive: true });
+    embedded = { path, client: createChdbClient(path), users: 0 };
+  }
+  const shared = embedded;
+  shared.users += 1;
+  let closed = false;
+  return {
+    client: shared.client,
+    mode: 'embedded',
+    database: settings.database,
+    location: path,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      shared.users -= 1;
+      if (shared.users === 0 && embedded === shared) {
+        embedded = undefined;
+        await shared.client.close();
+      }
+    },
+  };
+}
+
+/** Opens ClickHouse, creates the database and applies every pending migration. */
+export async function openAndMigrate(
+  settings: ClickHouseSettings,
+  migrationsDir = defaultMigrationsDir(),
+): Promise<{ ch: ClickHouse; migrations: MigrationReport }> {
+  const ch = openClickHouse(settings);
+  try {
+    const migrations = await applyMigrations(ch.client, ch.database, migrationsDir);
+    return { ch, migrations };
+  } catch (err) {
+    await ch.close();
+    throw err;
+  }
+}
+
+export function defaultMigrationsDir(): string {
+  return join(import.meta.dirname, 'migrations');
+}
+
+/** Runs a query and returns its rows as objects (JSONEachRow). */
+export async function queryRows<T>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
+  const result = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+  return result.json<T>();
+}
