@@ -75,6 +75,85 @@ export const configSchema = z.strictObject({
       keys: csv
         .pipe(z.array(z.string().min(8, 'ingest keys must be at least 8 characters')).min(1))
         .default(['playloop-local-dev-key']),
+      /** Largest request body; over it the answer is 413 before the body is read in full. */
+      maxBodyBytes: z.coerce.number().int().min(1_024).default(1_048_576),
+      /** Most events in one POST /v1/events batch; more is 413. */
+      maxEventsPerBatch: z.coerce.number().int().min(1).default(500),
+      /** Token bucket per ingest key, counted in events (a batch of 100 costs 100). */
+      rateLimit: z
+        .strictObject({
+          eventsPerSecond: z.coerce.number().positive().default(250_000),
+          burstEvents: z.coerce.number().int().min(1).default(500_000),
+        })
+        .prefault({}),
+      /** Request bytes held between parse and Kafka's ack; over it the answer is 503. */
+      maxInFlightBytes: z.coerce
+        .number()
+        .int()
+        .min(1_024)
+        .default(64 * 1_048_576),
+      /** Retry-After for 503 answers (Kafka down, in-flight bound reached, draining). */
+      retryAfterSeconds: z.coerce.number().int().min(1).default(1),
+      /**
+       * Which client timestamps are believed. The batch's `sentAt` minus the server's receive
+       * time estimates the client's clock skew; an event's clientTs, corrected by that skew,
+       * must lie within [receivedAt - maxPastMs, receivedAt + maxFutureMs].
+       */
+      clock: z
+        .strictObject({
+          maxSkewMs: z.coerce
+            .number()
+            .int()
+            .min(0)
+            .default(366 * 86_400_000),
+          maxFutureMs: z.coerce
+            .number()
+            .int()
+            .min(0)
+            .default(5 * 60_000),
+          maxPastMs: z.coerce.number().int().min(0).default(86_400_000),
+        })
+        .prefault({}),
+      /** The Kafka producer behind ingest: idempotent, acks=-1, one send per coalesced batch. */
+      produce: z
+        .strictObject({
+          /** Broker-side ack timeout of one produce request. */
+          ackTimeoutMs: z.coerce.number().int().positive().default(5_000),
+          /** kafkajs retries before a send fails and its requests get 503. */
+          retries: z.coerce.number().int().min(1).default(5),
+          /** Largest coalesced send, in record bytes. */
+          maxBatchBytes: z.coerce
+            .number()
+            .int()
+            .min(1_024)
+            .default(4 * 1_048_576),
+          /** How often a down Kafka is probed for recovery. */
+          probeIntervalMs: z.coerce.number().int().positive().default(500),
+        })
+        .prefault({}),
+      /**
+       * Proxies whose X-Forwarded-For is believed for the client address (fastify trustProxy):
+       * addresses or CIDRs. Empty: the socket's peer address is the client.
+       */
+      trustedProxies: csv.default([]),
+    })
+    .superRefine((ingest, ctx) => {
+      // Contradictions are errors, not silent fixes: each of these would refuse every request
+      // of legal size forever.
+      if (ingest.rateLimit.burstEvents < ingest.maxEventsPerBatch) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rateLimit', 'burstEvents'],
+          message: `must be at least maxEventsPerBatch (${ingest.maxEventsPerBatch}), or a full batch could never pass`,
+        });
+      }
+      if (ingest.maxInFlightBytes < ingest.maxBodyBytes) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maxInFlightBytes'],
+          message: `must be at least maxBodyBytes (${ingest.maxBodyBytes}), or a body of legal size could never be taken`,
+        });
+      }
     })
     .prefault({}),
   controlPlane: z
@@ -93,6 +172,36 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: host.default('127.0.0.1'),
       basePort: port.default(7100),
+      /** Cache size of each edge OCA in the default fleet (LRU by bytes). */
+      edgeCapacityMb: z.coerce.number().positive().default(512),
+    })
+    .prefault({}),
+  signing: z
+    .strictObject({
+      /**
+       * `keyId:secret` pairs for media URL signing (HMAC-SHA256). The first key signs, every
+       * key verifies: rotate by prepending a new key and dropping the old one after urlTtlSec.
+       */
+      keys: csv
+        .pipe(
+          z
+            .array(
+              z
+                .string()
+                .regex(
+                  /^[A-Za-z0-9_-]{1,32}:.{16,}$/,
+                  'expected keyId:secret (keyId [A-Za-z0-9_-], secret of 16+ characters)',
+                ),
+            )
+            .min(1),
+        )
+        .default(['dev1:playloop-local-dev-url-signing-key']),
+      /** How long a signed media URL stays valid. */
+      urlTtlSec: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(6 * 3600),
     })
     .prefault({}),
 });
@@ -113,6 +222,12 @@ export const envBindings: ReadonlyArray<readonly [string, readonly string[]]> = 
   ['PLAYLOOP_CONTROL_PLANE_PORT', ['controlPlane', 'port']],
   ['PLAYLOOP_DASHBOARD_PORT', ['dashboard', 'port']],
   ['PLAYLOOP_OCA_BASE_PORT', ['oca', 'basePort']],
+  // One switch for every server's listen address (0.0.0.0 inside a container).
+  ['PLAYLOOP_BIND_HOST', ['ingest', 'host']],
+  ['PLAYLOOP_BIND_HOST', ['controlPlane', 'host']],
+  ['PLAYLOOP_BIND_HOST', ['dashboard', 'host']],
+  ['PLAYLOOP_BIND_HOST', ['oca', 'host']],
+  ['PLAYLOOP_SIGNING_KEYS', ['signing', 'keys']],
 ];
 
 type Tree = { [key: string]: unknown };

@@ -31,14 +31,24 @@ export const ErrorKinds = Object.freeze({
   UNSUPPORTED_MEDIA_TYPE: kind('PLAYLOOP_UNSUPPORTED_MEDIA_TYPE', 415, false, 'content type is not accepted'),
   RATE_LIMITED: kind('PLAYLOOP_RATE_LIMITED', 429, true, 'over the rate limit'),
   INVALID_EVENT: kind('PLAYLOOP_INVALID_EVENT', 400, false, 'event does not match the contract'),
+  EXPERIMENT_INVALID: kind('PLAYLOOP_EXPERIMENT_INVALID', 422, false, 'experiment definition is invalid'),
+  STATS_INPUT_INVALID: kind('PLAYLOOP_STATS_INPUT_INVALID', 422, false, 'statistical input is invalid'),
   // Infrastructure: transient, worth retrying with backoff.
   OVERLOADED: kind('PLAYLOOP_OVERLOADED', 503, true, 'over an in-flight bound; try again later'),
   KAFKA_UNAVAILABLE: kind('PLAYLOOP_KAFKA_UNAVAILABLE', 503, true, 'Kafka cannot be reached'),
   REGISTRY_UNAVAILABLE: kind('PLAYLOOP_REGISTRY_UNAVAILABLE', 503, true, 'schema registry cannot be reached'),
   CLICKHOUSE_UNAVAILABLE: kind('PLAYLOOP_CLICKHOUSE_UNAVAILABLE', 503, true, 'ClickHouse cannot be reached'),
+  UPSTREAM_FAILED: kind(
+    'PLAYLOOP_UPSTREAM_FAILED',
+    502,
+    true,
+    'an upstream server (e.g. a storage OCA) failed',
+  ),
   // Contracts refused by the registry or the store: retrying the same thing fails again.
   SCHEMA_INCOMPATIBLE: kind('PLAYLOOP_SCHEMA_INCOMPATIBLE', 409, false, 'schema change is not compatible'),
   MIGRATION_FAILED: kind('PLAYLOOP_MIGRATION_FAILED', 500, false, 'a database migration failed'),
+  // Media: the encoder failed or is missing; the same input fails the same way.
+  MEDIA_ENCODE_FAILED: kind('PLAYLOOP_MEDIA_ENCODE_FAILED', 500, false, 'media could not be encoded'),
   // Local stack.
   STACK_FAILED: kind('PLAYLOOP_STACK_FAILED', 500, false, 'the local stack could not do what was asked'),
   INTERNAL: kind('PLAYLOOP_INTERNAL', 500, false, 'unexpected internal error'),

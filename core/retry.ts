@@ -73,24 +73,20 @@ export async function withRetry<T>(
   }
 }
 
-/** Polls `probe` until it returns a value that is not undefined, or the deadline passes. */
+/**
+ * Polls `probe` until it returns a value that is not undefined, or the deadline passes.
+ * `undefined` means "not yet"; a thrown error means "never" and ends the wait at once.
+ */
 export async function pollUntil<T>(
   probe: () => Promise<T | undefined>,
   options: { timeoutMs: number; intervalMs?: number; what: string },
 ): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
-  let lastError: unknown;
   for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) {
-      const why = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
-      throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}${why}`);
-    }
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() >= deadline)
+      throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}`);
     await sleep(options.intervalMs ?? 200);
   }
 }

@@ -140,8 +140,10 @@ export async function registryUp(settings: StackSettings, say: Say): Promise<voi
       markerOf(settings, SERVICE),
       '-Dquarkus.http.host=127.0.0.1',
       `-Dquarkus.http.port=${settings.registry.port}`,
-      // The management interface would listen on 0.0.0.0:9000; readiness uses the API instead.
-      '-Dquarkus.management.enabled=false',
+      // Apicurio builds Quarkus' management interface in (health, metrics); it would listen
+      // on 0.0.0.0:9000. Keep it on loopback and on a port of this stack's own.
+      '-Dquarkus.management.host=127.0.0.1',
+      `-Dquarkus.management.port=${settings.registry.managementPort}`,
       '-Dapicurio.storage.kind=sql',
       '-Dapicurio.storage.sql.kind=h2',
       '-Dquarkus.analytics.disabled=true',

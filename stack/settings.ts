@@ -15,6 +15,7 @@ const stackEnvSchema = z.object({
   PLAYLOOP_STACK_KAFKA_PORT: port.default(9092),
   PLAYLOOP_STACK_KAFKA_CONTROLLER_PORT: port.default(9093),
   PLAYLOOP_STACK_REGISTRY_PORT: port.default(8081),
+  PLAYLOOP_STACK_REGISTRY_MANAGEMENT_PORT: port.default(9000),
   PLAYLOOP_STACK_KAFKA_HEAP_MB: z.coerce.number().int().min(128).default(768),
   PLAYLOOP_STACK_REGISTRY_HEAP_MB: z.coerce.number().int().min(128).default(512),
   PLAYLOOP_APICURIO_VERSION: z.string().default('3.3.3'),
@@ -44,6 +45,7 @@ export interface StackSettings {
     readonly external: boolean;
     readonly url: string;
     readonly port: number;
+    readonly managementPort: number;
     readonly heapMb: number;
     readonly version: string;
     readonly javaHome: string | undefined;
@@ -86,6 +88,7 @@ export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSe
         ? (e.SCHEMA_REGISTRY_URL ?? '')
         : `http://127.0.0.1:${e.PLAYLOOP_STACK_REGISTRY_PORT}/apis/ccompat/v7`,
       port: e.PLAYLOOP_STACK_REGISTRY_PORT,
+      managementPort: e.PLAYLOOP_STACK_REGISTRY_MANAGEMENT_PORT,
       heapMb: e.PLAYLOOP_STACK_REGISTRY_HEAP_MB,
       version: e.PLAYLOOP_APICURIO_VERSION,
       javaHome: e.PLAYLOOP_REGISTRY_JAVA_HOME,
