@@ -3,12 +3,14 @@
  * Exit codes: 0 ok, 1 failure, 2 usage or configuration error.
  */
 import { errorMessage, isPlayloopError } from '../core/errors.ts';
+import { experimentsCommand } from '../experiments/cli.ts';
 import { runCommand } from './commands/run.ts';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
 const commands: Record<string, { run: Command; help: string }> = {
   run: { run: runCommand, help: 'run --roles ingest,processors,control-plane,dashboard [--config file]' },
+  experiments: { run: (argv) => experimentsCommand(argv), help: 'experiments validate [files...]' },
 };
 
 function usage(): string {
