@@ -33,11 +33,19 @@ export const ErrorKinds = Object.freeze({
   INVALID_EVENT: kind('PLAYLOOP_INVALID_EVENT', 400, false, 'event does not match the contract'),
   EXPERIMENT_INVALID: kind('PLAYLOOP_EXPERIMENT_INVALID', 422, false, 'experiment definition is invalid'),
   STATS_INPUT_INVALID: kind('PLAYLOOP_STATS_INPUT_INVALID', 422, false, 'statistical input is invalid'),
+  NOT_PLAYABLE: kind(
+    'PLAYLOOP_NOT_PLAYABLE',
+    422,
+    false,
+    'the device can play no rendition of the title (codecs or resolution)',
+  ),
+  GONE: kind('PLAYLOOP_GONE', 410, false, 'the resource existed but has expired'),
   // Infrastructure: transient, worth retrying with backoff.
   OVERLOADED: kind('PLAYLOOP_OVERLOADED', 503, true, 'over an in-flight bound; try again later'),
   KAFKA_UNAVAILABLE: kind('PLAYLOOP_KAFKA_UNAVAILABLE', 503, true, 'Kafka cannot be reached'),
   REGISTRY_UNAVAILABLE: kind('PLAYLOOP_REGISTRY_UNAVAILABLE', 503, true, 'schema registry cannot be reached'),
   CLICKHOUSE_UNAVAILABLE: kind('PLAYLOOP_CLICKHOUSE_UNAVAILABLE', 503, true, 'ClickHouse cannot be reached'),
+  NO_SERVING_OCA: kind('PLAYLOOP_NO_SERVING_OCA', 503, true, 'no OCA can serve the title right now'),
   UPSTREAM_FAILED: kind(
     'PLAYLOOP_UPSTREAM_FAILED',
     502,
@@ -116,7 +124,15 @@ export function isRetriable(err: unknown): boolean {
   return false;
 }
 
+/** The message with its causes, innermost last: "inserting rows: ClickHouse refused it: ...". */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  const parts = [err.message];
+  let cause = err.cause;
+  for (let depth = 0; cause !== undefined && depth < 4; depth++) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    if (!parts.some((p) => p.includes(text))) parts.push(text);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.join(': ');
 }

@@ -14,5 +14,6 @@ type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[
 /** `path` is chDB's data directory, or ':memory:' for a throwaway session. */
 export function createChdbClient(path: string): ClickHouseClient {
   const connection = createChdbConnection({ path }) as unknown as ClientConnection;
-  return createClient({ connection });
+  // Embedded chDB already answers 64-bit integers as JSON numbers and NaN as null.
+  return createClient({ connection, clickhouse_settings: { date_time_input_format: 'best_effort' } });
 }

@@ -42,13 +42,24 @@ interface Embedded {
 
 let embedded: Embedded | undefined;
 
+/**
+ * Output settings that make a server answer JSON the way embedded chDB does, so the same
+ * code reads both: 64-bit integers as numbers (exact below 2^53, which counts stay under),
+ * NaN and infinities as null.
+ */
+const SAME_OUTPUT_ON_BOTH = {
+  output_format_json_quote_64bit_integers: 0,
+  output_format_json_quote_denormals: 0,
+  date_time_input_format: 'best_effort',
+} as const;
+
 export function openClickHouse(settings: ClickHouseSettings): ClickHouse {
   if (settings.url) {
     const client = createClient({
       url: settings.url,
       username: settings.username ?? 'default',
       password: settings.password ?? '',
-      clickhouse_settings: { date_time_input_format: 'best_effort' },
+      clickhouse_settings: SAME_OUTPUT_ON_BOTH,
     });
     return {
       client,
@@ -116,4 +127,47 @@ export async function queryRows<T>(
 ): Promise<T[]> {
   const result = await client.query({ query, query_params: params, format: 'JSONEachRow' });
   return result.json<T>();
+}
+
+/**
+ * ClickHouse error codes worth retrying: the server is busy or merging, not refusing the
+ * query. Source: ClickHouse src/Common/ErrorCodes.cpp.
+ */
+const TRANSIENT_CODES = new Set([
+  159, // TIMEOUT_EXCEEDED
+  202, // TOO_MANY_SIMULTANEOUS_QUERIES
+  209, // SOCKET_TIMEOUT
+  210, // NETWORK_ERROR
+  241, // MEMORY_LIMIT_EXCEEDED
+  252, // TOO_MANY_PARTS
+  425, // SYSTEM_ERROR
+]);
+
+/**
+ * Maps a failed ClickHouse call onto playloop's error kinds: unreachable or busy servers are
+ * CLICKHOUSE_UNAVAILABLE (retriable); a query the server refuses (bad SQL, bad data) is
+ * INTERNAL and not retriable, because sending it again fails the same way.
+ */
+export function clickhouseFailure(action: string, cause: unknown): PlayloopError {
+  const code =
+    typeof cause === 'object' && cause !== null && 'code' in cause
+      ? Number((cause as { code: unknown }).code)
+      : Number.NaN;
+  const network =
+    typeof cause === 'object' &&
+    cause !== null &&
+    'code' in cause &&
+    typeof (cause as { code: unknown }).code === 'string' &&
+    /^E[A-Z]+/.test((cause as { code: string }).code);
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (network || TRANSIENT_CODES.has(code)) {
+    return new PlayloopError('CLICKHOUSE_UNAVAILABLE', `${action}: ${message}`, { cause });
+  }
+  if (Number.isFinite(code)) {
+    return new PlayloopError('INTERNAL', `${action}: ClickHouse refused it (code ${code}): ${message}`, {
+      cause,
+    });
+  }
+  // No ClickHouse code and no socket error code: treat as an outage (fetch failures, aborts).
+  return new PlayloopError('CLICKHOUSE_UNAVAILABLE', `${action}: ${message}`, { cause });
 }

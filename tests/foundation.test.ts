@@ -133,7 +133,7 @@ describe('ClickHouse (embedded chDB unless CLICKHOUSE_URL)', () => {
     await first.ch.close();
     const second = await openAndMigrate({ ...config.clickhouse, dataDir: config.dataDir });
     expect(second.migrations.applied).toEqual([]);
-    const rows = await queryRows<{ n: string }>(
+    const rows = await queryRows<{ n: number }>(
       second.ch.client,
       `SELECT count() AS n FROM ${config.clickhouse.database}.schema_migrations WHERE version = 1`,
     );

@@ -1,0 +1,74 @@
+/**
+ * Poison records of a processor go to `<topic>.dlq` with the reason and the raw value, acked
+ * (acks=-1) before the processor moves past them, so a bad record is never silently lost and
+ * never blocks the partition.
+ */
+import type { Kafka, Producer } from 'kafkajs';
+import { PlayloopError } from '../../core/errors.ts';
+import type { AvroCodec } from '../../infra/registry.ts';
+import type { DeadLetter } from '../../schemas/generated/dead-letter.ts';
+
+export interface PoisonRecord {
+  readonly source: string;
+  readonly code: string;
+  readonly reason: string;
+  readonly originTopic: string;
+  readonly originPartition: number;
+  readonly originOffset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+}
+
+export class DeadLetterWriter {
+  private readonly producer: Producer;
+  private connected = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly codec: AvroCodec<DeadLetter>,
+    private readonly dlqTopicOf: (originTopic: string) => string,
+  ) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  }
+
+  async write(records: readonly PoisonRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    if (!this.connected) {
+      await this.producer.connect();
+      this.connected = true;
+    }
+    const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer }>>();
+    for (const r of records) {
+      const letter: DeadLetter = {
+        source: r.source,
+        code: r.code,
+        reason: r.reason,
+        path: null,
+        failedAt: Date.now(),
+        payload: r.value ?? Buffer.alloc(0),
+        sessionId: r.key?.toString('utf8') ?? null,
+        originTopic: r.originTopic,
+        originPartition: r.originPartition,
+        originOffset: r.originOffset,
+        batchIndex: null,
+        ingestKeyId: null,
+      };
+      const topic = this.dlqTopicOf(r.originTopic);
+      const list = byTopic.get(topic) ?? [];
+      list.push({ key: r.key, value: this.codec.encode(letter) });
+      byTopic.set(topic, list);
+    }
+    try {
+      await this.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    } catch (cause) {
+      throw new PlayloopError('KAFKA_UNAVAILABLE', 'could not write dead letters', { cause });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+  }
+}
