@@ -5,7 +5,9 @@
 import { PlayloopError } from '../core/errors.ts';
 import { ROLE_NAMES, type RoleName, type StartRole } from './role.ts';
 
-const loaders: Partial<Record<RoleName, () => Promise<StartRole>>> = {};
+const loaders: Partial<Record<RoleName, () => Promise<StartRole>>> = {
+  processors: async () => (await import('../processors/role.ts')).startProcessors,
+};
 
 /** Start order: consumers before the endpoints that feed them, the dashboard last. */
 export const START_ORDER: readonly RoleName[] = ['processors', 'control-plane', 'ingest', 'dashboard'];

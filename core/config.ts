@@ -160,6 +160,112 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: host.default('127.0.0.1'),
       port: port.default(7071),
+      /**
+       * Base URL players reach the control plane at: the steered multivariant playlist and the
+       * Content Steering SERVER-URI in a plan start with it. Default: http://<host>:<port>.
+       */
+      publicUrl: httpUrl.optional(),
+      /**
+       * `keyId:secret` pairs for viewer and session tokens (HS256 JWTs). The first key signs,
+       * every key verifies: rotate like signing.keys.
+       */
+      tokenKeys: csv
+        .pipe(
+          z
+            .array(
+              z
+                .string()
+                .regex(
+                  /^[A-Za-z0-9_-]{1,32}:.{16,}$/,
+                  'expected keyId:secret (keyId [A-Za-z0-9_-], secret of 16+ characters)',
+                ),
+            )
+            .min(1),
+        )
+        .default(['dev1:playloop-local-dev-token-key']),
+      viewerTokenTtlSec: z.coerce.number().int().positive().default(86_400),
+      /** POST /v1/tokens hands a viewer token to anyone who names a viewer id: development only. */
+      devTokenIssuance: z.boolean().default(true),
+      /** Experiment definitions (YAML) the control plane allocates viewers with. */
+      experimentsDir: z.string().min(1).default('experiments'),
+      /** Titles in the catalog (`title-001` ...), all sharing the default encoded ladder. */
+      catalogTitles: z.coerce.number().int().min(1).max(100_000).default(100),
+      /** How long start waits for the config topics to catch up before serving what it has. */
+      configCatchUpTimeoutMs: z.coerce.number().int().positive().default(10_000),
+      steering: z
+        .strictObject({
+          /** TTL when no steering config says one. */
+          ttlSec: z.coerce.number().int().positive().default(10),
+          /**
+           * Lowest TTL ever served: hls.js honours any TTL, and 0 would make every player
+           * reload the steering manifest in a loop (DESIGN.md, Content Steering).
+           */
+          ttlFloorSec: z.coerce.number().int().positive().default(2),
+          ttlCeilingSec: z.coerce.number().int().positive().default(300),
+          /** Policy for viewers outside any steering experiment (vocabulary: STEERING_POLICIES). */
+          defaultPolicy: z.enum(['proximity-only', 'health-weighted']).default('health-weighted'),
+          /** Sessions whose last _HLS_pathway/_HLS_throughput are kept (LRU). */
+          telemetrySessions: z.coerce.number().int().min(1).default(50_000),
+        })
+        .superRefine((s, ctx) => {
+          if (s.ttlFloorSec > s.ttlCeilingSec) {
+            ctx.addIssue({ code: 'custom', path: ['ttlFloorSec'], message: 'must not exceed ttlCeilingSec' });
+          }
+          if (s.ttlSec < s.ttlFloorSec || s.ttlSec > s.ttlCeilingSec) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['ttlSec'],
+              message: `must lie within [ttlFloorSec, ttlCeilingSec] = [${s.ttlFloorSec}, ${s.ttlCeilingSec}]`,
+            });
+          }
+        })
+        .prefault({}),
+      /** Allocation events: produced in batches off the request path, from a bounded queue. */
+      allocations: z
+        .strictObject({
+          /** Events held while Kafka is slow or away; past it new events are dropped and counted. */
+          maxQueued: z.coerce.number().int().min(1).default(20_000),
+          maxBatch: z.coerce.number().int().min(1).default(500),
+          flushIntervalMs: z.coerce.number().int().positive().default(100),
+        })
+        .prefault({}),
+      /** Which edge OCA holds which title: predicted from ClickHouse views, off the request path. */
+      availability: z
+        .strictObject({
+          refreshIntervalMs: z.coerce.number().int().positive().default(60_000),
+          lookbackHours: z.coerce.number().positive().default(24),
+          halfLifeHours: z.coerce.number().positive().default(6),
+          /** Share of an edge's cache the proactive fill uses (as the OCA fleet's fill does). */
+          fillBudgetFraction: z.coerce.number().gt(0).max(1).default(0.8),
+        })
+        .prefault({}),
+      /** Circuit breaker (opossum) settings for each dependency (Kafka produce, ClickHouse). */
+      breaker: z
+        .strictObject({
+          timeoutMs: z.coerce.number().int().positive().default(5_000),
+          errorThresholdPercentage: z.coerce.number().gt(0).max(100).default(50),
+          resetTimeoutMs: z.coerce.number().int().positive().default(10_000),
+          /** Calls in the rolling window before the breaker may open. */
+          volumeThreshold: z.coerce.number().int().min(0).default(3),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  processors: z
+    .strictObject({
+      /** Consumer groups are `<groupPrefix>.<processor>`; one prefix per deployment. */
+      groupPrefix: z.string().min(1).default('playloop'),
+      /** Tumbling windows the qoe processor materialises, in seconds. */
+      windowSizesSec: z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.split(',').map((s) => Number(s.trim())) : v),
+          z.array(z.number().int().min(1).max(86_400)).min(1),
+        )
+        .default([10, 60]),
+      /** How often processors flush sinks, recompute windows and commit offsets. */
+      tickIntervalMs: z.coerce.number().int().min(50).default(1_000),
+      /** Session rows buffered before an insert that does not wait for the tick. */
+      maxBufferedRows: z.coerce.number().int().min(1).default(5_000),
     })
     .prefault({}),
   dashboard: z
@@ -228,6 +334,7 @@ export const envBindings: ReadonlyArray<readonly [string, readonly string[]]> = 
   ['PLAYLOOP_BIND_HOST', ['dashboard', 'host']],
   ['PLAYLOOP_BIND_HOST', ['oca', 'host']],
   ['PLAYLOOP_SIGNING_KEYS', ['signing', 'keys']],
+  ['PLAYLOOP_CONTROL_PLANE_TOKEN_KEYS', ['controlPlane', 'tokenKeys']],
 ];
 
 type Tree = { [key: string]: unknown };

@@ -73,7 +73,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const config = loadConfig({ file: stringOption(args, 'config') });
   const log = createLogger();
   const proc = await startRoles(config, stringOption(args, 'roles'), log);
-  if (process.env['PLAYLOOP_INGEST_KEYS'] === undefined) {
+  if (proc.roles.some((r) => r.name === 'ingest') && process.env['PLAYLOOP_INGEST_KEYS'] === undefined) {
     console.log(
       `ingest key (local default; set PLAYLOOP_INGEST_KEYS in production): ${config.ingest.keys[0]}`,
     );
