@@ -159,7 +159,8 @@ export const configSchema = z.strictObject({
   controlPlane: z
     .strictObject({
       host: host.default('127.0.0.1'),
-      port: port.default(7071),
+      /** 0: an ephemeral port (tests); the role reports the one it got. */
+      port: z.coerce.number().int().min(0).max(65_535).default(7071),
       /**
        * Base URL players reach the control plane at: the steered multivariant playlist and the
        * Content Steering SERVER-URI in a plan start with it. Default: http://<host>:<port>.
@@ -189,7 +190,13 @@ export const configSchema = z.strictObject({
       /** Experiment definitions (YAML) the control plane allocates viewers with. */
       experimentsDir: z.string().min(1).default('experiments'),
       /** Titles in the catalog (`title-001` ...), all sharing the default encoded ladder. */
-      catalogTitles: z.coerce.number().int().min(1).max(100_000).default(100),
+      catalogTitles: z.coerce.number().int().min(1).max(100_000).default(20),
+      /**
+       * `embedded`: the role starts the default OCA fleet (config.oca) in its own process and
+       * forwards the OCAs' CMCD to ingest; `external`: the fleet runs elsewhere, at the
+       * addresses config.oca gives.
+       */
+      ocaFleet: z.enum(['embedded', 'external']).default('embedded'),
       /** How long start waits for the config topics to catch up before serving what it has. */
       configCatchUpTimeoutMs: z.coerce.number().int().positive().default(10_000),
       steering: z
@@ -266,12 +273,109 @@ export const configSchema = z.strictObject({
       tickIntervalMs: z.coerce.number().int().min(50).default(1_000),
       /** Session rows buffered before an insert that does not wait for the tick. */
       maxBufferedRows: z.coerce.number().int().min(1).default(5_000),
+      /** The sessionizer (processors/sessionize/README.md); caps are split over topics.partitions. */
+      sessionize: z
+        .strictObject({
+          /** How far a partition's watermark trails its newest event time. */
+          allowedLatenessMs: z.coerce.number().int().min(0).default(30_000),
+          /** Idle timeout of a view, and the gap that splits a session into views. */
+          viewGapMs: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .default(30 * 60_000),
+          maxOpenSessions: z.coerce.number().int().min(1).default(1_000_000),
+          /** Events one session may hold back waiting for a missing seq. */
+          maxPendingPerSession: z.coerce.number().int().min(1).default(64),
+          maxPendingEvents: z.coerce.number().int().min(1).default(200_000),
+          /** Closed sessions remembered to recognise late events and duplicates. */
+          maxTombstones: z.coerce.number().int().min(1).default(1_000_000),
+          /** How often each partition's state is checkpointed (and its offset committed). */
+          checkpointIntervalMs: z.coerce.number().int().min(100).default(5_000),
+          /**
+           * After this long without any event (wall clock), the watermark moves on with the
+           * clock, so the last sessions of a quiet stream close. 0 turns it off (pure event time).
+           */
+          idleAdvanceMs: z.coerce.number().int().min(0).default(10_000),
+        })
+        .prefault({}),
+      /** The outcomes processor (processors/outcomes/README.md): sessions joined to experiment cells. */
+      outcomes: z
+        .strictObject({
+          /**
+           * A viewer-unit session counts as exposed when it starts no earlier than this before
+           * the unit's first allocation: the allocation is stamped by the control plane's clock,
+           * the session by the player's skew-corrected one.
+           */
+          exposureGraceSec: z.coerce.number().int().min(0).max(3_600).default(60),
+          /** CUPED pre-period: the viewer's sessions in this many days before its first allocation. */
+          prePeriodDays: z.coerce.number().int().min(1).max(90).default(14),
+          /** Viewers recomputed per ClickHouse statement (bounds the statement's IN list). */
+          recomputeBatchViewers: z.coerce.number().int().min(1).max(100_000).default(2_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** The feedback half of the loop: steering (QoE windows -> config.steering) and ABR tuning. */
+  feedback: z
+    .strictObject({
+      /**
+       * How long a feedback writer waits at start to read its config topic to the end (it
+       * resumes versions from there) before it fails to start.
+       */
+      catchUpTimeoutMs: z.coerce.number().int().positive().default(30_000),
+      steering: z
+        .strictObject({
+          /** How often closed QoE windows are read and health recomputed. */
+          intervalMs: z.coerce.number().int().min(50).default(10_000),
+          /** Which qoe_windows size the health model reads; one of processors.windowSizesSec. */
+          windowSec: z.coerce.number().int().min(1).max(86_400).default(10),
+          /** A window is read this long after it ends, so late sessions have landed in it. */
+          settleMs: z.coerce.number().int().min(0).default(5_000),
+          /** Most closed windows read in one tick (catch-up after a pause or restart). */
+          maxCatchUpWindows: z.coerce.number().int().min(1).default(30),
+          /** Content Steering TTL written into each document. */
+          ttlSec: z.coerce.number().int().positive().default(10),
+          /** A window with fewer sessions on an OCA (or its baseline) carries no evidence. */
+          minSessionsPerWindow: z.coerce.number().int().min(1).default(20),
+          /** Consecutive bad windows (with evidence) before an OCA is degraded. */
+          enterWindows: z.coerce.number().int().min(1).default(3),
+          /** Consecutive good windows before a degraded or drained OCA is healthy again. */
+          exitWindows: z.coerce.number().int().min(1).default(3),
+          /** Consecutive severe windows before an OCA is drained. */
+          drainWindows: z.coerce.number().int().min(1).default(3),
+          /** Windows without evidence after which a drained or degraded OCA is re-admitted one step. */
+          probeAfterWindows: z.coerce.number().int().min(1).default(30),
+          /** One-sided significance level of each per-window comparison with the fleet. */
+          alpha: z.coerce.number().gt(0).lt(0.5).default(0.01),
+        })
+        .prefault({}),
+      abr: z
+        .strictObject({
+          /** How often experiment decisions are read and promoted configs watched. */
+          intervalMs: z.coerce.number().int().min(50).default(30_000),
+          /** Before-promotion span the guardrail watch compares the cohort with. */
+          baselineMs: z.coerce.number().int().positive().default(3_600_000),
+          /** How long after a promotion its guardrails are watched. */
+          watchMs: z.coerce
+            .number()
+            .int()
+            .positive()
+            .default(6 * 3_600_000),
+          /** Sessions needed on each side (before, after) before a guardrail is judged. */
+          minSessions: z.coerce.number().int().min(2).default(200),
+        })
+        .prefault({}),
     })
     .prefault({}),
   dashboard: z
     .strictObject({
       host: host.default('127.0.0.1'),
       port: port.default(7072),
+      /** How often the dashboard page re-runs its panels. */
+      refreshIntervalMs: z.coerce.number().int().min(1_000).default(5_000),
+      /** How often MetricsSnapshotter copies the Prometheus series into pipeline_metrics. */
+      snapshotIntervalMs: z.coerce.number().int().min(1_000).default(5_000),
     })
     .prefault({}),
   oca: z

@@ -33,6 +33,8 @@ export const ErrorKinds = Object.freeze({
   INVALID_EVENT: kind('PLAYLOOP_INVALID_EVENT', 400, false, 'event does not match the contract'),
   EXPERIMENT_INVALID: kind('PLAYLOOP_EXPERIMENT_INVALID', 422, false, 'experiment definition is invalid'),
   STATS_INPUT_INVALID: kind('PLAYLOOP_STATS_INPUT_INVALID', 422, false, 'statistical input is invalid'),
+  /** An event whose session summary was already emitted (processors/sessionize): dead-lettered. */
+  LATE_EVENT: kind('PLAYLOOP_LATE_EVENT', 422, false, 'event arrived after its session summary was emitted'),
   NOT_PLAYABLE: kind(
     'PLAYLOOP_NOT_PLAYABLE',
     422,

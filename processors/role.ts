@@ -9,10 +9,13 @@ import { errorMessage } from '../core/errors.ts';
 import { createKafka, ensureTopics, type TopicSpec, withAdmin } from '../infra/kafka.ts';
 import { AvroCodec, createRegistry } from '../infra/registry.ts';
 import { type DeadLetter, schema as deadLetterSchema } from '../schemas/generated/dead-letter.ts';
+import { schema as eventSchema, type PlaybackEvent } from '../schemas/generated/playback-event.ts';
 import { type SessionSummary, schema as sessionSchema } from '../schemas/generated/playback-session.ts';
 import { QoeProcessor } from './qoe/processor.ts';
 import { DeadLetterWriter } from './runtime/dead-letters.ts';
 import { ProcessorRunner } from './runtime/partition-consumer.ts';
+import { sessionizeOptionsFrom } from './sessionize/options.ts';
+import { SessionizeProcessor } from './sessionize/processor.ts';
 
 export const dlqOf = (topic: string): string => `${topic}.dlq`;
 
@@ -37,22 +40,25 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
   await withAdmin(kafka, (admin) => ensureTopics(admin, processorTopics(ctx)));
   const registry = createRegistry(config.registry.url);
   const ch = await ctx.clickhouse();
+  // A long-lived admin client for cheap offset look-ups (sessionize's idle detection).
+  const admin = kafka.admin();
+  await admin.connect();
   const metrics = new Registry();
+  // Each DLQ is its own subject (TopicNameStrategy), all with the dead-letter schema.
+  const dlqTopicOf = (topic: string): string =>
+    topic === config.topics.events ? config.topics.eventsDlq : dlqOf(topic);
   const deadLetterCodecs = new Map<string, AvroCodec<DeadLetter>>();
-  for (const topic of [config.topics.sessions, config.topics.allocations]) {
-    deadLetterCodecs.set(
-      topic,
-      await AvroCodec.register<DeadLetter>(registry, dlqOf(topic), deadLetterSchema),
-    );
+  for (const topic of [config.topics.events, config.topics.sessions, config.topics.allocations]) {
+    const dlq = dlqTopicOf(topic);
+    deadLetterCodecs.set(dlq, await AvroCodec.register<DeadLetter>(registry, dlq, deadLetterSchema));
   }
-  // One dead-letter schema for every DLQ subject: the codec of any of them encodes the same bytes.
-  const anyDeadLetterCodec = deadLetterCodecs.get(config.topics.sessions) as AvroCodec<DeadLetter>;
-  const deadLetters = new DeadLetterWriter(kafka, anyDeadLetterCodec, dlqOf);
+  const deadLetters = new DeadLetterWriter(kafka, deadLetterCodecs, dlqTopicOf);
   const sessionCodec = await AvroCodec.register<SessionSummary>(
     registry,
     config.topics.sessions,
     sessionSchema,
   );
+  const eventCodec = await AvroCodec.register<PlaybackEvent>(registry, config.topics.events, eventSchema);
 
   const runners: ProcessorRunner[] = [];
   const onFatal = (name: string) => (err: unknown) =>
@@ -60,6 +66,38 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
       { processor: name, err: errorMessage(err) },
       'processor stopped; restart the role to resume from the last commit',
     );
+
+  const sessionizeGroup = `${config.processors.groupPrefix}.sessionize`;
+  const sessionize = new SessionizeProcessor({
+    kafka,
+    client: ch.client,
+    database: ch.database,
+    groupId: sessionizeGroup,
+    eventsTopic: config.topics.events,
+    sessionsTopic: config.topics.sessions,
+    eventCodec,
+    sessionCodec,
+    deadLetters,
+    sessionize: sessionizeOptionsFrom(config),
+    checkpointIntervalMs: config.processors.sessionize.checkpointIntervalMs,
+    idleAdvanceMs: config.processors.sessionize.idleAdvanceMs,
+    highWatermarks: async (topic) => {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    },
+    metrics,
+    log: log.child({ processor: 'sessionize' }),
+  });
+  runners.push(
+    new ProcessorRunner(kafka, sessionize, {
+      groupId: sessionizeGroup,
+      topics: [config.topics.events],
+      tickIntervalMs: config.processors.tickIntervalMs,
+      metrics,
+      log: log.child({ processor: 'sessionize' }),
+      onFatal: onFatal('sessionize'),
+    }),
+  );
 
   const qoe = new QoeProcessor({
     client: ch.client,
@@ -84,11 +122,15 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
   for (const runner of runners) await runner.start();
   return {
     name: 'processors',
-    addresses: [`consuming ${config.topics.sessions} -> ClickHouse ${ch.database} (${ch.mode})`],
+    addresses: [
+      `sessionize ${config.topics.events} -> ${config.topics.sessions}`,
+      `qoe ${config.topics.sessions} -> ClickHouse ${ch.database} (${ch.mode})`,
+    ],
     metrics,
     stop: async () => {
       for (const runner of [...runners].reverse()) await runner.stop();
       await deadLetters.stop();
+      await admin.disconnect();
     },
   };
 }

@@ -135,7 +135,7 @@ async function runOnce(groupId: string, expectedMessages: number): Promise<void>
   const registry = createRegistry(config.registry.url);
   const codec = await AvroCodec.register<SessionSummary>(registry, topic, sessionSchema);
   const dlqCodec = await AvroCodec.register<DeadLetter>(registry, dlq, deadLetterSchema);
-  const deadLetters = new DeadLetterWriter(kafka, dlqCodec, (t) => `${t}.dlq`);
+  const deadLetters = new DeadLetterWriter(kafka, new Map([[dlq, dlqCodec]]), (t) => `${t}.dlq`);
   const processor = new QoeProcessor({
     client: ch.client,
     database: ch.database,

@@ -25,7 +25,8 @@ export class DeadLetterWriter {
 
   constructor(
     kafka: Kafka,
-    private readonly codec: AvroCodec<DeadLetter>,
+    /** The dead-letter codec registered under each DLQ topic's own subject. */
+    private readonly codecs: ReadonlyMap<string, AvroCodec<DeadLetter>>,
     private readonly dlqTopicOf: (originTopic: string) => string,
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -54,8 +55,10 @@ export class DeadLetterWriter {
         ingestKeyId: null,
       };
       const topic = this.dlqTopicOf(r.originTopic);
+      const codec = this.codecs.get(topic);
+      if (!codec) throw new PlayloopError('INTERNAL', `no dead-letter codec registered for ${topic}`);
       const list = byTopic.get(topic) ?? [];
-      list.push({ key: r.key, value: this.codec.encode(letter) });
+      list.push({ key: r.key, value: codec.encode(letter) });
       byTopic.set(topic, list);
     }
     try {

@@ -15,9 +15,10 @@
  * - Consumer lag (high watermark minus next offset) is exported as a metric.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import { errorMessage, isRetriable } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
+import { sharedCounter, sharedGauge } from '../../core/metrics.ts';
 import { type BackoffPolicy, backoffDelayMs, defaultBackoff, sleep } from '../../core/retry.ts';
 
 export interface TopicPartition {
@@ -95,23 +96,20 @@ export class ProcessorRunner {
       retry: { retries: 10 },
     });
     const labelNames = ['processor', 'topic', 'partition'] as const;
-    this.lag = new Gauge({
+    this.lag = sharedGauge(options.metrics, {
       name: 'playloop_consumer_lag',
       help: 'Records between the partition high watermark and the next offset this processor reads',
       labelNames,
-      registers: [options.metrics],
     });
-    this.processed = new Counter({
+    this.processed = sharedCounter(options.metrics, {
       name: 'playloop_processor_records_total',
       help: 'Records handed to the processor (replays included)',
       labelNames: ['processor'],
-      registers: [options.metrics],
     });
-    this.retries = new Counter({
+    this.retries = sharedCounter(options.metrics, {
       name: 'playloop_processor_retries_total',
       help: 'Batches retried after a retriable infrastructure error',
       labelNames: ['processor'],
-      registers: [options.metrics],
     });
   }
 
@@ -125,7 +123,9 @@ export class ProcessorRunner {
     for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
-      eachBatchAutoResolve: true,
+      // Offsets are resolved only after the processor handled the batch: a batch abandoned
+      // part-way (stale after a rebalance, stopping) is fetched again, not skipped.
+      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.eachBatch(payload),
     });
@@ -153,7 +153,7 @@ export class ProcessorRunner {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     if (batch.messages.length === 0 || this.failed !== undefined) return;
     const inbound: InboundBatch = {
       topic: batch.topic,
@@ -192,6 +192,7 @@ export class ProcessorRunner {
     this.processed.inc({ processor: this.processor.name }, inbound.messages.length);
     const last = inbound.messages[inbound.messages.length - 1];
     if (last) {
+      resolveOffset(last.offset);
       const lag = BigInt(batch.highWatermark) - (BigInt(last.offset) + 1n);
       this.lag.set(
         { processor: this.processor.name, topic: batch.topic, partition: String(batch.partition) },

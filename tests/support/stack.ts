@@ -17,10 +17,15 @@ export function uniqueName(prefix: string): string {
  * A config whose topics and ClickHouse database are this test's own, so tests never see
  * each other's data; Kafka, registry and ClickHouse addresses come from the environment.
  */
-export function testConfig(prefix = 't'): PlayloopConfig {
+export function testConfig(
+  prefix = 't',
+  extra: Record<string, Record<string, unknown>> = {},
+): PlayloopConfig {
   const id = uniqueName(prefix);
   return loadConfig({
     overrides: {
+      ...extra,
+      processors: { groupPrefix: id, ...(extra['processors'] ?? {}) },
       dataDir: process.env['PLAYLOOP_DATA_DIR'] ?? mkdtempSync(join(tmpdir(), `playloop-${prefix}-`)),
       topics: {
         events: `${id}.playback.events`,
