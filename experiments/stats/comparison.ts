@@ -41,8 +41,21 @@ export interface MetricComparison extends ComparisonMeta {
   /** Two-sided fixed-horizon p-value of no difference. */
   readonly pValue: number;
   /** Always-valid p-value and confidence sequence (mSPRT) at the decision rule's alpha. */
-  readonly sequential?: { readonly pValue: number; readonly ci: Interval };
+  readonly sequential?: SequentialEvidence;
 }
+
+/**
+ * What a sequential test hands to decide(), at the decision rule's alpha: a p-value that is
+ * <= alpha exactly when the test has rejected and stays valid across looks, and an interval
+ * that covers the effect at every look with probability >= 1 - alpha.
+ * - `msprt` (the default when `kind` is absent): always-valid p-value and confidence sequence
+ *   (msprt.ts), valid under continuous monitoring.
+ * - `group-sequential`: repeated p-value and repeated confidence interval of an alpha-spending
+ *   design (group-sequential.ts, `withGroupSequential`), valid at the looks taken.
+ */
+export type SequentialEvidence =
+  | { readonly kind?: 'msprt'; readonly pValue: number; readonly ci: Interval }
+  | { readonly kind: 'group-sequential'; readonly pValue: number; readonly ci: Interval };
 
 export function fromWelch(meta: ComparisonMeta, r: WelchResult): MetricComparison {
   return {

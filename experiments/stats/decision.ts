@@ -25,11 +25,14 @@
  * - `fixed-horizon`: p-values and intervals are valid only at the planned sample size
  *   (reading them earlier and stopping on significance inflates false positives), so
  *   nothing is decided until every cell has `plannedSamplePerCell` units.
- * - `sequential`: the always-valid mSPRT p-values and confidence sequences (msprt.ts) may
- *   be read at every look. Bounds then come from the two-sided confidence sequence at
- *   `alpha`, which is conservative for a one-sided test. (Holm applies to always-valid
- *   p-values as to any others; a confidence sequence is not multiplicity-adjusted, so with
- *   several treatment cells under the non-inferiority rule compute it at alpha / cells.)
+ * - `sequential`: the comparisons' sequential evidence (comparison.ts `SequentialEvidence`)
+ *   may be read at every look: the always-valid mSPRT p-values and confidence sequences
+ *   (msprt.ts), or a group-sequential design's repeated p-values and repeated confidence
+ *   intervals (group-sequential.ts, J&T ch. 9), whose p-value is <= alpha exactly when the
+ *   spending boundary was crossed. Bounds then come from the two-sided interval at
+ *   `alpha`, which is conservative for a one-sided test. (Holm applies to always-valid and
+ *   repeated p-values as to any others; the intervals are not multiplicity-adjusted, so with
+ *   several treatment cells under the non-inferiority rule compute them at alpha / cells.)
  * - Shipping waits for `minRuntimeDays` (whole weekly cycles); stopping for harm (every
  *   treatment cell breaches a guardrail or loses on a primary metric) does not.
  * - Without a winner, the control is kept once every cell has its planned sample.
@@ -315,9 +318,11 @@ function describeCell(cell: CellAssessment, input: DecisionInput): string {
   const byMetric = new Map(input.comparisons.filter((c) => c.cell === cell.cell).map((c) => [c.metric, c]));
   const parts = cell.primary.map((p) => {
     const c = byMetric.get(p.metric) as MetricComparison;
+    const interval =
+      c.sequential?.kind === 'group-sequential' ? 'repeated confidence interval' : 'confidence sequence';
     const evidence =
       p.adjustedPValue === null
-        ? `confidence sequence ${fmt(c.sequential?.ci.lower ?? Number.NaN)} to ${fmt(c.sequential?.ci.upper ?? Number.NaN)}`
+        ? `${interval} ${fmt(c.sequential?.ci.lower ?? Number.NaN)} to ${fmt(c.sequential?.ci.upper ?? Number.NaN)}`
         : `adjusted p=${fmtP(p.adjustedPValue)}`;
     return `primary ${p.metric} ${describeDifference(c)} ${p.status} (${evidence})`;
   });

@@ -13,6 +13,7 @@ export {
   fromWelch,
   type MetricComparison,
   type MetricRole,
+  type SequentialEvidence,
   withSequential,
 } from './comparison.ts';
 export {
@@ -36,6 +37,35 @@ export {
   type RuleKind,
   type TestMode,
 } from './decision.ts';
+export {
+  type ExitProbability,
+  GROUP_SEQUENTIAL_MIN_GROWTH,
+  type GroupSequentialBoundaryPoint,
+  type GroupSequentialConfig,
+  type GroupSequentialCurvePoint,
+  type GroupSequentialData,
+  type GroupSequentialDesign,
+  type GroupSequentialLook,
+  type GroupSequentialLookResult,
+  type GroupSequentialState,
+  groupSequentialBoundaries,
+  groupSequentialBoundaryCurve,
+  groupSequentialExitProbabilities,
+  groupSequentialInflationFactor,
+  groupSequentialInformationFraction,
+  groupSequentialInitialState,
+  groupSequentialMaxInformation,
+  groupSequentialPower,
+  groupSequentialRepeatedPValue,
+  groupSequentialSequence,
+  groupSequentialUpdate,
+  lanDeMetsSpending,
+  obrienFlemingConstantBoundary,
+  pocockConstantBoundary,
+  type SpendingFunctionKind,
+  spendingBoundaries,
+  withGroupSequential,
+} from './group-sequential.ts';
 export {
   deltaMethodLift,
   type MeanTestOptions,

@@ -4,7 +4,8 @@ statsmodels and numpy. Not run by the tests (tests never call Python): run it by
 `python3 experiments/stats/reference/generate.py`, and compare with the literals in the
 *.test.ts files, each of which names the call that produced it.
 
-Versions used: scipy 1.17.1, statsmodels 0.15.0, numpy 2.4.6, Python 3.11.
+Versions used: scipy 1.17.1, statsmodels 0.15.0, numpy 2.4.6, gsdesign 0.1.5 (group-sequential
+section only: `pip install gsdesign==0.1.5`), Python 3.11.
 """
 import itertools
 import numpy as np
@@ -279,3 +280,194 @@ def uni():
 u1, u2 = 1 - uni(), uni()
 r = np.sqrt(-2 * np.log(u1))
 show("Box-Muller pair, seed 7: r cos(2 pi u2), r sin(2 pi u2) with u1 = 1 - uniform()", (float(r * np.cos(2 * np.pi * u2)), float(r * np.sin(2 * np.pi * u2))))
+
+print("\n# group-sequential (Lan-DeMets spending; Jennison & Turnbull 2000)")
+# Two independent computations of the same quantities:
+# (1) gsdesign 0.1.5 (Nan Xiao's Python port of gsDesign's C grid: gridpts/h1/hupdate, the
+#     J&T ch. 19 recursion) with the exit probabilities integrated here and scipy brentq;
+# (2) scipy.stats.multivariate_normal.cdf (Genz's quasi-Monte Carlo algorithm, a different
+#     method): Z_1..Z_K ~ N(0, C), C_ij = sqrt(t_i/t_j) for t_i <= t_j.
+import gsdesign
+from gsdesign import h1, hupdate
+from scipy.optimize import brentq
+
+
+def sf_obf(a, t):
+    return 0.0 if t <= 0 else a if t >= 1 else float(2 * stats.norm.cdf(-stats.norm.isf(a / 2) / np.sqrt(t)))
+
+
+def sf_pocock(a, t):
+    return 0.0 if t <= 0 else a if t >= 1 else float(a * np.log(1 + (np.e - 1) * t))
+
+
+def gs_exit(gm, tprev, t, b, drift=0.0):
+    """P(reach the look at t, Z >= b) + P(reach it, Z <= -b) from the previous sub-density gm."""
+    if gm is None:
+        mu = drift * np.sqrt(t)
+        return float(stats.norm.sf(b - mu) + stats.norm.cdf(-b - mu))
+    z, _, h = gm
+    d = t - tprev
+    up = stats.norm.sf((b * np.sqrt(t) - z * np.sqrt(tprev) - drift * d) / np.sqrt(d))
+    lo = stats.norm.cdf((-b * np.sqrt(t) - z * np.sqrt(tprev) - drift * d) / np.sqrt(d))
+    return float(np.sum(h * (up + lo)))
+
+
+def gs_next(gm, tprev, t, b, drift=0.0):
+    if gm is None:
+        return h1(18, drift, t, -b, b)
+    return hupdate(18, drift, t, -b, b, drift, tprev, gm)
+
+
+def gs_bounds(cum, ts):
+    """Boundaries spending cum[k] (cumulative two-sided) through look k; also the last sub-density."""
+    bs, gm, tp, prev = [], None, 0.0, 0.0
+    for t, c in zip(ts, cum):
+        tgt = c - prev
+        b = brentq(lambda b: gs_exit(gm, tp, t, b) - tgt, 1e-6, 40, xtol=1e-14)
+        bs.append(b)
+        gm, tp, prev = gs_next(gm, tp, t, b), t, c
+    return bs
+
+
+def gs_total_exit(ts, bs, drift=0.0):
+    gm, tp, total = None, 0.0, 0.0
+    for t, b in zip(ts, bs):
+        total += gs_exit(gm, tp, t, b, drift)
+        gm, tp = gs_next(gm, tp, t, b, drift), t
+    return total
+
+
+def gs_upper_power(ts, bs, drift):
+    gm, tp, total = None, 0.0, 0.0
+    for t, b in zip(ts, bs):
+        if gm is None:
+            total += float(stats.norm.sf(b - drift * np.sqrt(t)))
+        else:
+            z, _, h = gm
+            d = t - tp
+            total += float(np.sum(h * stats.norm.sf((b * np.sqrt(t) - z * np.sqrt(tp) - drift * d) / np.sqrt(d))))
+        gm, tp = gs_next(gm, tp, t, b, drift), t
+    return total
+
+
+def genz_continue(ts, bs):
+    C = np.array([[np.sqrt(min(a, b) / max(a, b)) for b in ts] for a in ts])
+    return float(stats.multivariate_normal.cdf(np.array(bs), mean=np.zeros(len(ts)), cov=C, lower_limit=-np.array(bs),
+                                               maxpts=500_000 * len(ts), abseps=1e-8, releps=1e-8,
+                                               rng=np.random.default_rng(1)))
+
+
+for t in [0.01, 0.2, 0.5, 0.9]:
+    show(f"spending at t={t}: (2*stats.norm.cdf(-stats.norm.isf(0.025)/sqrt(t)), 0.05*log(1+(e-1)t))", (sf_obf(0.05, t), sf_pocock(0.05, t)))
+eq = lambda K: [(k + 1) / K for k in range(K)]
+for name, sf in [("obf", sf_obf), ("pocock", sf_pocock)]:
+    for ts in [eq(5), eq(10), [0.15, 0.4, 0.55, 0.8, 1.0]]:
+        bs = gs_bounds([sf(0.05, t) for t in ts], ts)
+        show(f"LD {name} spending alpha=0.05 t={ts}: bounds (gsdesign grid + brentq)", bs)
+        show("  Genz 1 - P(|Z_k| < b_k all k)", 1 - genz_continue(ts, bs))
+z4 = stats.norm.isf(0.05 / 4)
+show("gsDesign convention (sfLDOF per side at alpha/2: 4 - 4 Phi(z_{1-a/4}/sqrt t)), K=5",
+     gs_bounds([min(0.05, float(4 * stats.norm.cdf(-z4 / np.sqrt(t)))) for t in eq(5)], eq(5)))
+for K in [2, 3, 4, 5, 10]:
+    cp = brentq(lambda c: gs_total_exit(eq(K), [c] * K) - 0.05, 1.9, 3.5, xtol=1e-13)
+    cb = brentq(lambda c: gs_total_exit(eq(K), [c / np.sqrt(t) for t in eq(K)]) - 0.05, 1.9, 3.5, xtol=1e-13)
+    show(f"K={K}: Pocock C_P, O'Brien-Fleming C_B (gsdesign grid + brentq)", (cp, cb))
+    show(f"  Genz type I error of the Pocock bound {round(cp, 3)} and C_B {round(cb, 3)}",
+         (1 - genz_continue(eq(K), [round(cp, 3)] * K), 1 - genz_continue(eq(K), [round(cb, 3) / np.sqrt(t) for t in eq(K)])))
+for K in [2, 5, 10, 20]:
+    show(f"repeated 5% tests at K={K} equally spaced looks: type I error (gsdesign grid)", gs_total_exit(eq(K), [1.959963984540054] * K))
+show("  Genz, K=5", 1 - genz_continue(eq(5), [1.959963984540054] * 5))
+
+
+def inflation(ts, bs, power, alpha=0.05):
+    fixed = stats.norm.isf(alpha / 2) + stats.norm.ppf(power)
+    d = brentq(lambda d: gs_upper_power(ts, bs, d) - power, 0.5 * fixed, 2 * fixed, xtol=1e-13)
+    return (d / fixed) ** 2
+
+
+for K, power, kind in [(4, 0.8, "pocock"), (15, 0.9, "pocock"), (5, 0.8, "obf"), (20, 0.9, "obf")]:
+    if kind == "pocock":
+        c = brentq(lambda c: gs_total_exit(eq(K), [c] * K) - 0.05, 1.9, 3.5, xtol=1e-13)
+        bs = [c] * K
+    else:
+        c = brentq(lambda c: gs_total_exit(eq(K), [c / np.sqrt(t) for t in eq(K)]) - 0.05, 1.9, 3.5, xtol=1e-13)
+        bs = [c / np.sqrt(t) for t in eq(K)]
+    show(f"inflation factor {kind} constant K={K} power={power} (gsdesign grid, upper-crossing power)", inflation(eq(K), bs, power))
+for kind, sf in [("obf", sf_obf), ("pocock", sf_pocock)]:
+    bs = gs_bounds([sf(0.05, t) for t in eq(10)], eq(10))
+    show(f"inflation factor LD {kind} spending K=10 power=0.8", inflation(eq(10), bs, 0.8))
+
+# Monitoring: cumulative cell summaries; information fraction (1/V)/I_max; a look with t >= 1
+# or marked final spends all that is left (J&T 7.2.2). Stagewise p on stopping (J&T 8.4):
+# alpha spent before the stopping look + P_H0(reach it, |Z| >= |z|). Repeated p-value (J&T 9.5):
+# the smallest u at which the level-u design (same looks) crosses somewhere.
+
+
+def monitor(label, sf, looks, imax, final_last=False):
+    ts, times, zs, gm, tp, spent = [], [], [], None, 0.0, 0.0
+    lo_run, hi_run, stagewise = -np.inf, np.inf, None
+    for i, ((nc, mc, vc), (nt, mt, vt)) in enumerate(looks):
+        V = vc / nc + vt / nt
+        d = mt - mc
+        t = (1 / V) / imax
+        final = t >= 1 or (final_last and i == len(looks) - 1)
+        cum = sf(0.05, 1.0 if final else t)
+        b = brentq(lambda b: gs_exit(gm, tp, t, b) - (cum - spent), 1e-6, 40, xtol=1e-14)
+        z = d / np.sqrt(V)
+        if stagewise is None and (abs(z) >= b or final):
+            stagewise = spent + gs_exit(gm, tp, t, abs(z))
+        ts.append(t); times.append(1.0 if final else t); zs.append(abs(z))
+        lo_run, hi_run = max(lo_run, d - b * np.sqrt(V)), min(hi_run, d + b * np.sqrt(V))
+        gm, tp, spent = gs_next(gm, tp, t, b), t, cum
+
+        def excess(u):
+            bu = gs_bounds([sf(u, s) for s in times], ts)
+            return max(zz - bb for zz, bb in zip(zs, bu))
+        rep = 1.0 if excess(0.999999) < 0 else brentq(excess, float(2 * stats.norm.sf(max(zs))), 0.999999, xtol=1e-12)
+        show(f"monitor {label} look {i + 1}: (t, d, V, z, b, rci lower, rci upper, running lower, running upper, repeated p)",
+             (t, d, V, float(z), b, d - b * np.sqrt(V), d + b * np.sqrt(V), lo_run, hi_run, rep))
+    show(f"monitor {label}: stagewise p on stopping", stagewise)
+
+
+effect = [((200, 10.0, 1.0), (200, 10.21, 1.1)), ((400, 10.02, 1.03), (400, 10.19, 1.09)),
+          ((600, 10.01, 1.01), (600, 10.2, 1.05)), ((800, 10.0, 1.0), (800, 10.16, 1.12))]
+monitor("obf, I_max = 800/2.1, last look final", sf_obf, effect, 800 / 2.1, final_last=True)
+monitor("pocock, I_max = 800/2.1, last look final", sf_pocock, effect, 800 / 2.1, final_last=True)
+null = [((300, 5.0, 2.0), (310, 5.05, 2.1)), ((700, 5.01, 2.05), (690, 5.03, 2.0)), ((1300, 5.0, 2.0), (1310, 5.06, 2.1))]
+monitor("pocock, I_max = 1200/4.1, overrun at look 3", sf_pocock, null, 1200 / 4.1)
+
+# Why looks must add >= 2% information (GROUP_SEQUENTIAL_MIN_GROWTH): the alpha actually spent
+# by r = 18 boundaries, measured with the same recursion on a much finer grid (r = 120).
+
+
+def gs_bounds_r(cum, ts, r):
+    bs, gm, tp, prev = [], None, 0.0, 0.0
+    for t, c in zip(ts, cum):
+        b = brentq(lambda b: gs_exit(gm, tp, t, b) - (c - prev), 1e-6, 40, xtol=1e-14)
+        bs.append(b)
+        gm = h1(r, 0.0, t, -b, b) if gm is None else hupdate(r, 0.0, t, -b, b, 0.0, tp, gm)
+        tp, prev = t, c
+    return bs
+
+
+def gs_total_exit_r(ts, bs, r):
+    gm, tp, total = None, 0.0, 0.0
+    for t, b in zip(ts, bs):
+        total += gs_exit(gm, tp, t, b)
+        gm = h1(r, 0.0, t, -b, b) if gm is None else hupdate(r, 0.0, t, -b, b, 0.0, tp, gm)
+        tp = t
+    return total
+
+
+for g in [0.002, 0.01, 0.02, 0.05]:
+    for name, sf, ts in [("obf", sf_obf, [0.3, 0.3 * (1 + g), 0.7, 0.7 * (1 + g), 1.0]),
+                         ("pocock", sf_pocock, [0.5, 0.5 * (1 + g), 1.0]),
+                         ("obf", sf_obf, [0.1, 0.1 * (1 + g), 0.2, 1.0])]:
+        bs = gs_bounds_r([sf(0.05, t) for t in ts], ts, 18)
+        show(f"growth {g}, {name} t={[round(t, 4) for t in ts]}: alpha of r=18 boundaries on an r=120 grid - 0.05",
+             gs_total_exit_r(ts, bs, 120) - 0.05)
+for name, sf in [("obf", sf_obf), ("pocock", sf_pocock)]:
+    bs18 = gs_bounds_r([sf(0.05, t) for t in eq(10)], eq(10), 18)
+    bs120 = gs_bounds_r([sf(0.05, t) for t in eq(10)], eq(10), 120)
+    show(f"grid accuracy, {name} K=10: (alpha of r=18 bounds on r=120 grid - 0.05, max |b_18 - b_120|)",
+         (gs_total_exit_r(eq(10), bs18, 120) - 0.05, max(abs(a - b) for a, b in zip(bs18, bs120))))
