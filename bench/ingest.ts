@@ -1,0 +1,813 @@
+/**
+ * `npm run bench -- ingest [--duration 10] [--connections 48] [--records 300000] [--no-profile] [--no-java]
+ *   [--profile-out file.cpuprofile]`
+ *
+ * Events per second through HTTP into Kafka with acks (the real ingest role: auth, parse,
+ * validate, enrich, Avro encode, one idempotent acks=-1 producer), with batches of 100 and of
+ * 1, and the HTTP latency at half the 100,000 events/s target (50,000 events/s offered as 500
+ * requests/s). Two baselines for the same records in the same run:
+ *   - kafkajs alone: the Avro records ingest would have produced (same bytes, same keys),
+ *     sent by an idempotent acks=-1 kafkajs producer with sendBatch, as fast as it goes;
+ *   - Kafka's own `org.apache.kafka.tools.ProducerPerformance` (the kafka-tools jar of the
+ *     local stack) with acks=all and idempotence, records of the same mean size and keys over
+ *     the same number of sessions. (It reads payload files only as UTF-8 text, so it cannot
+ *     send our binary Avro bodies byte for byte.)
+ * Then, unless --no-profile, the batch-100 run again with the server under `node --cpu-prof`,
+ * summarised by module and by function: where the time goes.
+ *
+ * Processes: the server, the load generator (autocannon) and each baseline run in processes
+ * of their own, so none shares an event loop with another. The machine is 2 cores shared
+ * with the broker, the registry and other work: the load average is recorded with the
+ * numbers, and server CPU time per event is reported (less sensitive to neighbours).
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import type { RoleContext } from '../cli/role.ts';
+import { loadConfig, type PlayloopConfig } from '../core/config.ts';
+import { PlayloopError } from '../core/errors.ts';
+import { silentLogger } from '../core/log.ts';
+import { createKafka, ensureTopics, withAdmin } from '../infra/kafka.ts';
+import { AvroCodec, createRegistry } from '../infra/registry.ts';
+import type { WireEvent } from '../producers/client/wire.ts';
+import { createTableLookup } from '../producers/ingest/ip-lookup.ts';
+import { eventSteps, processEvents } from '../producers/ingest/process-events.ts';
+import { startIngest } from '../producers/ingest/role.ts';
+import { type DeadLetter, schema as deadLetterSchema } from '../schemas/generated/dead-letter.ts';
+import { type PlaybackEvent, schema as playbackEventSchema } from '../schemas/generated/playback-event.ts';
+import { loadStackSettings } from '../stack/settings.ts';
+import { type BenchRow, printTable, writeResults } from './report.ts';
+
+const TARGET_EVENTS_PER_SEC = 100_000;
+const TARGET_P99_MS = 50;
+const SESSIONS = 2_000;
+const KEY = 'bench-ingest-key-0001';
+
+function arg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at === -1 ? undefined : Number(process.argv[at + 1]);
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+function benchConfig(id: string, brokers?: readonly string[]): PlayloopConfig {
+  const config = loadConfig({
+    overrides: {
+      topics: { events: `bench.ingest.${id}.events`, eventsDlq: `bench.ingest.${id}.events.dlq` },
+      ingest: {
+        keys: [KEY],
+        // The bench measures the pipeline, not the limiter.
+        rateLimit: { eventsPerSecond: 100_000_000, burstEvents: 100_000_000 },
+        maxInFlightBytes: 512 * 1_048_576,
+      },
+      ...(brokers === undefined ? {} : { kafka: { brokers } }),
+    },
+  });
+  // Port 0: the system picks a free one (the config schema rightly refuses 0 for real use).
+  return { ...config, ingest: { ...config.ingest, host: '127.0.0.1', port: 0 } };
+}
+
+/** Realistic player events: a deterministic mix over SESSIONS sessions (mulberry32 seed 7). */
+export function benchEvents(count: number, now: number): WireEvent[] {
+  let a = 7;
+  const random = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const seqs = new Array<number>(SESSIONS).fill(0);
+  const ladder = [400, 800, 1_800, 3_200, 6_000];
+  const out: WireEvent[] = [];
+  for (let i = 0; i < count; i++) {
+    const s = Math.floor(random() * SESSIONS);
+    const seq = seqs[s] ?? 0;
+    seqs[s] = seq + 1;
+    const level = Math.floor(random() * ladder.length);
+    const br = ladder[level] as number;
+    const base: WireEvent = {
+      sessionId: `6e2fb550-c457-11e9-bb97-${s.toString(16).padStart(12, '0')}`,
+      seq,
+      viewerId: `viewer-${(s * 7_919) % 100_000}`,
+      titleId: `title-${s % 300}`,
+      clientTs: now - Math.floor(random() * 60_000),
+      kind: 'heartbeat',
+      playheadMs: seq * 2_000,
+      device: {
+        deviceClass: s % 3 === 0 ? 'tv' : null,
+        playerName: 'hls.js',
+        playerVersion: '1.7.4',
+        os: 'Tizen 6.0',
+      },
+    };
+    const roll = random();
+    if (roll < 0.55)
+      out.push({
+        ...base,
+        heartbeat: { bufferMs: Math.floor(random() * 30_000), bitrateKbps: br, droppedFrames: 0 },
+      });
+    else if (roll < 0.9) {
+      out.push({
+        ...base,
+        kind: 'segment_downloaded',
+        segment: {
+          ocaId: `oca-${s % 4}`,
+          bytes: br * 250,
+          downloadMs: 50 + Math.floor(random() * 900),
+          bitrateKbps: br,
+          durationMs: 2_000,
+          level,
+        },
+        cmcd: {
+          br,
+          bl: Math.floor(random() * 300) * 100,
+          mtp: 5_000 + Math.floor(random() * 400) * 100,
+          ot: 'v',
+          sf: 'h',
+          st: 'v',
+          d: 2_000,
+          tb: 6_000,
+        },
+      });
+    } else if (roll < 0.97) {
+      out.push({
+        ...base,
+        kind: 'rendition_switch',
+        renditionSwitch: {
+          fromKbps: br,
+          toKbps: ladder[(level + 1) % ladder.length] as number,
+          level,
+          height: 720,
+        },
+      });
+    } else {
+      out.push({
+        ...base,
+        kind: 'error',
+        error: { type: 'NETWORK_ERROR', details: 'fragLoadError', fatal: false, httpStatus: 503 },
+      });
+    }
+  }
+  return out;
+}
+
+function bodies(events: readonly WireEvent[], batch: number, sentAt: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + batch <= events.length; i += batch) {
+    out.push(JSON.stringify({ sentAt, events: events.slice(i, i + batch) }));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child: the server.
+
+async function serve(configJson: string): Promise<void> {
+  const config = JSON.parse(configJson) as PlayloopConfig;
+  const ctx: RoleContext = {
+    config,
+    log: silentLogger,
+    clickhouse: () => Promise.reject(new PlayloopError('USAGE', 'no ClickHouse in this bench')),
+    signal: new AbortController().signal,
+  };
+  const role = await startIngest(ctx);
+  process.stdout.write(`listening ${role.addresses[0]}\n`);
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => {
+    if (chunk.includes('stop')) {
+      void role.stop().then(() => process.exit(0));
+    }
+  });
+}
+
+interface ServerHandle {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+function startServer(config: PlayloopConfig, profileDir?: string): Promise<ServerHandle> {
+  return new Promise((resolve, reject) => {
+    const flags = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+    const child = spawn(
+      process.execPath,
+      [...flags, '--import', 'tsx', import.meta.filename, '--serve', JSON.stringify(config)],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    const exited = new Promise<void>((done) => child.on('exit', () => done()));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      const m = /listening (\S+)/.exec(out);
+      if (m !== null) {
+        out = '';
+        resolve({
+          url: (m[1] as string).replace(/\/v1\/events$/, ''),
+          async stop() {
+            child.stdin.write('stop\n');
+            await exited;
+          },
+        });
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`ingest server exited with ${code} before listening`)));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child: the load generator.
+
+interface LoadSpec {
+  readonly url: string;
+  readonly bodiesFile: string;
+  readonly connections: number;
+  readonly durationSec: number;
+  readonly rate?: number;
+}
+
+interface LoadResult {
+  readonly requestsPerSec: number;
+  readonly ok: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly durationSec: number;
+}
+
+async function runLoad(spec: LoadSpec): Promise<void> {
+  const all = JSON.parse(readFileSync(spec.bodiesFile, 'utf8')) as string[];
+  let n = 0;
+  const result = await autocannon({
+    url: `${spec.url}/v1/events`,
+    connections: spec.connections,
+    duration: spec.durationSec,
+    ...(spec.rate === undefined ? {} : { overallRate: spec.rate }),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => ({ ...request, body: all[n++ % all.length] }),
+      },
+    ],
+  });
+  const out: LoadResult = {
+    requestsPerSec: result['2xx'] / result.duration,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    durationSec: result.duration,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function childJson<T>(args: readonly string[], stdio: 'inherit' | 'ignore' = 'inherit'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, ...args], {
+      stdio: ['ignore', 'pipe', stdio],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1);
+      if (code !== 0 || line === undefined || line === '')
+        reject(new Error(`${args[0]} child exited with ${code}`));
+      else resolve(JSON.parse(line) as T);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child: kafkajs alone.
+
+interface RecordsSpec {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly recordsFile: string;
+  readonly total: number;
+  readonly chunk: number;
+}
+
+interface ThroughputResult {
+  readonly recordsPerSec: number;
+  readonly records: number;
+  readonly seconds: number;
+}
+
+function writeRecords(file: string, records: ReadonlyArray<{ key: string | null; value: Buffer }>): void {
+  const parts: Buffer[] = [];
+  for (const r of records) {
+    const key = Buffer.from(r.key ?? '', 'utf8');
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(key.length, 0);
+    head.writeUInt32BE(r.value.length, 4);
+    parts.push(head, key, r.value);
+  }
+  writeFileSync(file, Buffer.concat(parts));
+}
+
+function readRecords(file: string): Array<{ key: string; value: Buffer }> {
+  const buf = readFileSync(file);
+  const out: Array<{ key: string; value: Buffer }> = [];
+  for (let p = 0; p < buf.length; ) {
+    const k = buf.readUInt32BE(p);
+    const v = buf.readUInt32BE(p + 4);
+    p += 8;
+    const key = buf.toString('utf8', p, p + k);
+    p += k;
+    out.push({ key, value: buf.subarray(p, p + v) });
+    p += v;
+  }
+  return out;
+}
+
+async function kafkajsAlone(spec: RecordsSpec): Promise<void> {
+  const records = readRecords(spec.recordsFile);
+  const kafka = createKafka({ brokers: spec.brokers, clientId: 'bench-kafkajs' });
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  // Warm-up: connections, metadata, producer id.
+  await producer.sendBatch({
+    acks: -1,
+    topicMessages: [{ topic: spec.topic, messages: records.slice(0, 100) }],
+  });
+  const started = performance.now();
+  let sent = 0;
+  while (sent < spec.total) {
+    const messages: Array<{ key: string; value: Buffer }> = [];
+    for (let i = 0; i < spec.chunk && sent + i < spec.total; i++) {
+      messages.push(records[(sent + i) % records.length] as { key: string; value: Buffer });
+    }
+    await producer.sendBatch({ acks: -1, topicMessages: [{ topic: spec.topic, messages }] });
+    sent += messages.length;
+  }
+  const seconds = (performance.now() - started) / 1_000;
+  await producer.disconnect();
+  const out: ThroughputResult = { recordsPerSec: sent / seconds, records: sent, seconds };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+/** Kafka's own producer benchmark, from the kafka-tools jar of the local stack. */
+function producerPerformance(
+  brokers: readonly string[],
+  topic: string,
+  records: number,
+  recordSize: number,
+): Promise<ThroughputResult & { p99Ms: number; line: string }> {
+  const stack = loadStackSettings();
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'java',
+      [
+        '-Xmx512m',
+        '-cp',
+        `${stack.kafka.libDir}/*`,
+        'org.apache.kafka.tools.ProducerPerformance',
+        '--bootstrap-server',
+        brokers.join(','),
+        '--topic',
+        topic,
+        '--num-records',
+        String(records),
+        '--record-size',
+        String(recordSize),
+        '--throughput',
+        '-1',
+        '--key-distribution',
+        'random',
+        '--record-key-range',
+        String(SESSIONS),
+        '--reporting-interval',
+        '60000',
+        '--command-property',
+        'acks=all',
+        'enable.idempotence=true',
+        'compression.type=none',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_LOG4J_OPTS: '' } },
+    );
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => {
+      out += c;
+    });
+    child.stderr.on('data', () => undefined);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      // "300000 records sent, 151515.2 records/sec (29.0 MB/sec), 95.1 ms avg latency, 400.0 ms max latency, 80 ms 50th, 200 ms 95th, 250 ms 99th, 300 ms 99.9th."
+      const line = out.split('\n').find((l) => /records sent, .* records\/sec/.test(l) && /99th/.test(l));
+      const m =
+        line === undefined ? null : /^(\d+) records sent, ([\d.]+) records\/sec .*?(\d+) ms 99th/.exec(line);
+      if (code !== 0 || m === null) {
+        reject(new Error(`ProducerPerformance exited with ${code}: ${out.slice(-500)}`));
+        return;
+      }
+      const n = Number(m[1]);
+      const rate = Number(m[2]);
+      resolve({
+        recordsPerSec: rate,
+        records: n,
+        seconds: n / rate,
+        p99Ms: Number(m[3]),
+        line: (line ?? '').trim(),
+      });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile summary.
+
+interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: CpuProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ProfileSummary {
+  readonly busyMs: number;
+  /** Loading modules at start (tsx, zod schemas, requires): left out of the percentages. */
+  readonly startupMs: number;
+  readonly byModule: Array<{ module: string; percent: number }>;
+  readonly topFunctions: Array<{ fn: string; percent: number }>;
+}
+
+function moduleOf(frame: CpuProfileNode['callFrame']): string {
+  const { url, functionName } = frame;
+  if (url === '') return functionName.startsWith('(') ? functionName : `native ${functionName}`;
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg !== null) return pkg[1] as string;
+  const own = /\/(producers\/[^/]+\/[^/]+|infra\/[^/]+|core\/[^/]+|bench\/[^/]+)$/.exec(url);
+  if (own !== null) return own[1] as string;
+  const internal = /^node:(?:internal\/)?([^/]+(?:\/[^/]+)?)/.exec(url);
+  if (internal !== null) return `node:${internal[1]}`;
+  return url.slice(-40);
+}
+
+const STARTUP_MODULES =
+  /^(node:modules\/|node:bootstrap|node:deps\/cjs-module-lexer|tsx$|zod$|esbuild$|get-tsconfig$)/;
+
+/** `kafkajs/src/protocol/encoder.js`, `producers/ingest/parse.ts`, `node:buffer`. */
+function fileOf(url: string): string {
+  const pkg = /node_modules\/(.+)$/.exec(url);
+  if (pkg !== null) return pkg[1] as string;
+  const own = /\/((?:producers|infra|core|bench|schemas)\/.+)$/.exec(url);
+  if (own !== null) return own[1] as string;
+  return url.replace(/^node:(internal\/)?/, 'node:');
+}
+
+export function summarizeProfile(profile: CpuProfile): ProfileSummary {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i] as number;
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const modules = new Map<string, number>();
+  const fns = new Map<string, number>();
+  let busy = 0;
+  let startup = 0;
+  for (const [id, micros] of self) {
+    const node = byId.get(id);
+    if (node === undefined || node.callFrame.functionName === '(idle)') continue;
+    const mod = moduleOf(node.callFrame);
+    if (STARTUP_MODULES.test(mod)) {
+      startup += micros;
+      continue;
+    }
+    busy += micros;
+    modules.set(mod, (modules.get(mod) ?? 0) + micros);
+    const fn = `${node.callFrame.functionName || '(anonymous)'} ${fileOf(node.callFrame.url) || mod}:${node.callFrame.lineNumber + 1}`;
+    fns.set(fn, (fns.get(fn) ?? 0) + micros);
+  }
+  const pct = (m: number): number => Math.round((1_000 * m) / Math.max(1, busy)) / 10;
+  return {
+    busyMs: Math.round(busy / 1_000),
+    startupMs: Math.round(startup / 1_000),
+    byModule: [...modules]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 20)
+      .map(([module, m]) => ({ module, percent: pct(m) })),
+    topFunctions: [...fns]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 25)
+      .map(([fn, m]) => ({ fn, percent: pct(m) })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The orchestrator.
+
+async function metricValue(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
+  return m === null ? 0 : Number(m[1]);
+}
+
+async function countRecords(config: PlayloopConfig, topic: string): Promise<number> {
+  return withAdmin(createKafka(config.kafka), async (admin) => {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  });
+}
+
+interface HttpMeasure extends LoadResult {
+  readonly eventsPerSec: number;
+  readonly acceptedEvents: number;
+  readonly serverCpuMicrosPerEvent: number;
+}
+
+async function measureHttp(
+  server: ServerHandle,
+  bodiesFile: string,
+  batch: number,
+  connections: number,
+  durationSec: number,
+  rate?: number,
+): Promise<HttpMeasure> {
+  const before = await metricValue(server.url, 'playloop_ingest_events_accepted_total');
+  const cpuBefore = await metricValue(server.url, 'process_cpu_seconds_total');
+  const spec: LoadSpec = {
+    url: server.url,
+    bodiesFile,
+    connections,
+    durationSec,
+    ...(rate === undefined ? {} : { rate }),
+  };
+  const load = await childJson<LoadResult>(['--load', JSON.stringify(spec)]);
+  const after = await metricValue(server.url, 'playloop_ingest_events_accepted_total');
+  const cpuAfter = await metricValue(server.url, 'process_cpu_seconds_total');
+  const acceptedEvents = after - before;
+  // autocannon counts what was answered within the duration; requests still in flight then
+  // are answered (and accepted) just after. Anything else is a failure of the bench.
+  const answeredEvents = load.ok * batch;
+  if (
+    load.non2xx > 0 ||
+    load.errors > 0 ||
+    acceptedEvents < answeredEvents ||
+    acceptedEvents > answeredEvents + connections * batch
+  ) {
+    throw new Error(
+      `accounting: ${load.ok} 202s (${load.non2xx} other, ${load.errors} errors) of ${batch} events, ${acceptedEvents} accepted`,
+    );
+  }
+  return {
+    ...load,
+    eventsPerSec: answeredEvents / load.durationSec,
+    acceptedEvents,
+    serverCpuMicrosPerEvent: acceptedEvents === 0 ? 0 : ((cpuAfter - cpuBefore) * 1e6) / acceptedEvents,
+  };
+}
+
+async function main(): Promise<void> {
+  const durationSec = arg('duration', 10);
+  const connections = Math.round(arg('connections', 48));
+  const baselineRecords = Math.round(arg('records', 300_000));
+  const profile = !process.argv.includes('--no-profile');
+  const java = !process.argv.includes('--no-java');
+  const id = Date.now().toString(36);
+  const config = benchConfig(id);
+  const baselineTopics = { kafkajs: `bench.ingest.${id}.kafkajs`, java: `bench.ingest.${id}.java` };
+  const allTopics = [
+    config.topics.events,
+    config.topics.eventsDlq,
+    baselineTopics.kafkajs,
+    baselineTopics.java,
+  ];
+  const kafka = createKafka(config.kafka);
+  await withAdmin(kafka, (admin) =>
+    ensureTopics(
+      admin,
+      allTopics.map((topic) => ({ topic, partitions: config.topics.partitions })),
+    ),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'playloop-bench-ingest-'));
+  const load0 = loadavg();
+  try {
+    // The same events for every measure: as JSON bodies for HTTP, as the Avro records ingest
+    // makes of them for the baselines.
+    const now = Date.now();
+    const events = benchEvents(20_000, now);
+    const file100 = join(dir, 'bodies-100.json');
+    const file1 = join(dir, 'bodies-1.json');
+    writeFileSync(file100, JSON.stringify(bodies(events, 100, now)));
+    writeFileSync(file1, JSON.stringify(bodies(events, 1, now)));
+    const registry = createRegistry(config.registry.url);
+    const eventCodec = await AvroCodec.register<PlaybackEvent>(
+      registry,
+      baselineTopics.kafkajs,
+      playbackEventSchema,
+    );
+    const dlqCodec = await AvroCodec.register<DeadLetter>(
+      registry,
+      config.topics.eventsDlq,
+      deadLetterSchema,
+    );
+    const topics = { events: baselineTopics.kafkajs, eventsDlq: config.topics.eventsDlq };
+    const processed = processEvents(
+      events,
+      eventSteps({
+        validate: {
+          receivedAt: now,
+          clockSkewMs: 0,
+          clock: config.ingest.clock,
+          pathOf: (i) => `$.events[${i}]`,
+        },
+        enrich: {
+          receivedAt: now,
+          clockSkewMs: 0,
+          userAgent: null,
+          ip: createTableLookup().lookup('127.0.0.1'),
+          ingestKeyId: 'k_bench',
+        },
+        eventEncoder: eventCodec,
+        topics,
+      }),
+      {
+        deadLetterEncoder: dlqCodec,
+        topics,
+        failedAt: now,
+        ingestKeyId: 'k_bench',
+        rawPayloadOf: () => Buffer.alloc(0),
+      },
+    );
+    if (processed.rejections.length > 0)
+      throw new Error(`bench events refused: ${JSON.stringify(processed.rejections[0])}`);
+    const recordsFile = join(dir, 'records.bin');
+    writeRecords(recordsFile, processed.records);
+    const meanRecordBytes = Math.round(
+      processed.records.reduce((n, r) => n + r.value.length, 0) / processed.records.length,
+    );
+    const meanJsonBytes = Math.round(
+      events.reduce((n, e) => n + JSON.stringify(e).length, 0) / events.length,
+    );
+    console.log(
+      `ingest bench: ${events.length} distinct events over ${SESSIONS} sessions, mean ${meanJsonBytes} B as JSON, ${meanRecordBytes} B as Avro; load average ${load0.map((l) => l.toFixed(2)).join(' ')}`,
+    );
+
+    // HTTP measures, one server for all three.
+    const server = await startServer(config);
+    let b100: HttpMeasure;
+    let b1: HttpMeasure;
+    let paced: HttpMeasure;
+    try {
+      // Warm-up: JIT, connections, producer.
+      await measureHttp(server, file100, 100, connections, 3);
+      b100 = await measureHttp(server, file100, 100, connections, durationSec);
+      console.log(`  HTTP batch=100: ${Math.round(b100.eventsPerSec)} events/s, p99 ${b100.p99Ms} ms`);
+      b1 = await measureHttp(server, file1, 1, connections, durationSec);
+      console.log(`  HTTP batch=1:   ${Math.round(b1.eventsPerSec)} events/s, p99 ${b1.p99Ms} ms`);
+      const rate = TARGET_EVENTS_PER_SEC / 2 / 100;
+      paced = await measureHttp(server, file100, 100, Math.max(connections, 64), durationSec, rate);
+      console.log(
+        `  HTTP batch=100 at ${rate * 100} events/s offered: p50 ${paced.p50Ms} ms, p99 ${paced.p99Ms} ms`,
+      );
+    } finally {
+      await server.stop();
+    }
+    const accepted = await countRecords(config, config.topics.events);
+
+    const kafkajs = await childJson<ThroughputResult>([
+      '--kafkajs',
+      JSON.stringify({
+        brokers: config.kafka.brokers,
+        topic: baselineTopics.kafkajs,
+        recordsFile,
+        total: baselineRecords,
+        chunk: 1_000,
+      } satisfies RecordsSpec),
+    ]);
+    console.log(`  kafkajs alone:  ${Math.round(kafkajs.recordsPerSec)} records/s`);
+    const perf = java
+      ? await producerPerformance(config.kafka.brokers, baselineTopics.java, baselineRecords, meanRecordBytes)
+      : undefined;
+    if (perf)
+      console.log(`  ProducerPerformance: ${Math.round(perf.recordsPerSec)} records/s (${perf.line})`);
+
+    let summary: ProfileSummary | undefined;
+    let profiled: HttpMeasure | undefined;
+    if (profile) {
+      const profileDir = join(dir, 'profile');
+      const s = await startServer(config, profileDir);
+      try {
+        await measureHttp(s, file100, 100, connections, 2);
+        profiled = await measureHttp(s, file100, 100, connections, durationSec);
+      } finally {
+        await s.stop();
+      }
+      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+      const keep = process.argv.indexOf('--profile-out');
+      if (file !== undefined && keep !== -1 && process.argv[keep + 1] !== undefined) {
+        copyFileSync(join(profileDir, file), process.argv[keep + 1] as string);
+      }
+      if (file !== undefined) {
+        summary = summarizeProfile(JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile);
+        console.log(
+          `\n  where the server's time goes (batch=100, ${summary.busyMs} ms busy, under --cpu-prof):`,
+        );
+        for (const m of summary.byModule.slice(0, 14))
+          console.log(`    ${m.percent.toFixed(1).padStart(5)}%  ${m.module}`);
+        console.log('  top functions (self time):');
+        for (const f of summary.topFunctions.slice(0, 12))
+          console.log(`    ${f.percent.toFixed(1).padStart(5)}%  ${f.fn}`);
+      }
+    }
+
+    const kafkajsRow = { name: 'kafkajs alone', value: kafkajs.recordsPerSec };
+    const rows: BenchRow[] = [
+      {
+        name: 'HTTP -> Kafka, batch=100',
+        value: b100.eventsPerSec,
+        unit: 'events/s',
+        baseline: kafkajsRow,
+        higherIsBetter: true,
+        target: { value: TARGET_EVENTS_PER_SEC, met: b100.eventsPerSec >= TARGET_EVENTS_PER_SEC },
+        note: `${connections} connections; p50 ${b100.p50Ms} ms, p99 ${b100.p99Ms} ms; server CPU ${b100.serverCpuMicrosPerEvent.toFixed(2)} µs/event`,
+      },
+      {
+        name: 'HTTP -> Kafka, batch=1',
+        value: b1.eventsPerSec,
+        unit: 'events/s',
+        baseline: kafkajsRow,
+        higherIsBetter: true,
+        note: `p50 ${b1.p50Ms} ms, p99 ${b1.p99Ms} ms; server CPU ${b1.serverCpuMicrosPerEvent.toFixed(2)} µs/event`,
+      },
+      {
+        name: `HTTP p99 at ${TARGET_EVENTS_PER_SEC / 2} events/s offered`,
+        value: paced.p99Ms,
+        unit: 'ms',
+        higherIsBetter: false,
+        target: {
+          value: TARGET_P99_MS,
+          met: paced.p99Ms <= TARGET_P99_MS && paced.eventsPerSec >= 0.95 * (TARGET_EVENTS_PER_SEC / 2),
+        },
+        note: `batch=100 at ${TARGET_EVENTS_PER_SEC / 200} requests/s; achieved ${Math.round(paced.eventsPerSec)} events/s; p50 ${paced.p50Ms} ms`,
+      },
+      {
+        name: 'kafkajs alone (same records)',
+        value: kafkajs.recordsPerSec,
+        unit: 'records/s',
+        ...(perf === undefined
+          ? {}
+          : { baseline: { name: 'ProducerPerformance', value: perf.recordsPerSec } }),
+        higherIsBetter: true,
+        note: 'idempotent, acks=-1, sendBatch of 1,000 records, one at a time',
+      },
+      ...(perf === undefined
+        ? []
+        : [
+            {
+              name: 'Kafka ProducerPerformance',
+              value: perf.recordsPerSec,
+              unit: 'records/s',
+              higherIsBetter: true,
+              note: `acks=all, idempotent, ${meanRecordBytes} B records, keys over ${SESSIONS}; ${perf.line}`,
+            } satisfies BenchRow,
+          ]),
+    ];
+    printTable('ingest: events through HTTP into Kafka (acks=-1)', rows);
+    const file = writeResults('ingest', rows, {
+      loadAverageBefore: load0,
+      loadAverageAfter: loadavg(),
+      events: { distinct: events.length, sessions: SESSIONS, meanJsonBytes, meanAvroBytes: meanRecordBytes },
+      http: { batch100: b100, batch1: b1, paced, profiled: profiled ?? null },
+      baselines: { kafkajs, producerPerformance: perf ?? null },
+      acceptedInKafka: accepted,
+      profile: summary ?? null,
+    });
+    console.log(`\nwrote ${file}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await withAdmin(kafka, async (admin) => {
+      const existing = new Set(await admin.listTopics());
+      const present = allTopics.filter((t) => existing.has(t));
+      if (present.length > 0) await admin.deleteTopics({ topics: present });
+    }).catch(() => undefined);
+  }
+}
+
+// Run only as a program (bench/run.ts, or a child of this file); importing it runs nothing.
+if (process.argv[1] === import.meta.filename) {
+  const mode = process.argv[2];
+  if (mode === '--serve') await serve(process.argv[3] as string);
+  else if (mode === '--load') await runLoad(JSON.parse(process.argv[3] as string) as LoadSpec);
+  else if (mode === '--kafkajs') await kafkajsAlone(JSON.parse(process.argv[3] as string) as RecordsSpec);
+  else await main();
+}
