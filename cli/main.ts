@@ -4,6 +4,8 @@
  */
 import { errorMessage, isPlayloopError } from '../core/errors.ts';
 import { experimentsCommand } from '../experiments/cli.ts';
+import { configCommand } from '../processors/abr-tuning/cli.ts';
+import { demoCommand } from './commands/demo.ts';
 import { runCommand } from './commands/run.ts';
 
 type Command = (argv: readonly string[]) => Promise<number>;
@@ -11,6 +13,14 @@ type Command = (argv: readonly string[]) => Promise<number>;
 const commands: Record<string, { run: Command; help: string }> = {
   run: { run: runCommand, help: 'run --roles ingest,processors,control-plane,dashboard [--config file]' },
   experiments: { run: (argv) => experimentsCommand(argv), help: 'experiments validate [files...]' },
+  demo: {
+    run: demoCommand,
+    help: 'demo [--minutes 2] [--players 300] [--seed 7] [--no-feedback] [--no-degradation] [--no-compare]',
+  },
+  config: {
+    run: (argv) => configCommand(argv),
+    help: 'config rollback [--scope S] [--to-version V] [--reason T] | history [--scope S]',
+  },
 };
 
 function usage(): string {

@@ -7,6 +7,9 @@ import { ROLE_NAMES, type RoleName, type StartRole } from './role.ts';
 
 const loaders: Partial<Record<RoleName, () => Promise<StartRole>>> = {
   processors: async () => (await import('../processors/role.ts')).startProcessors,
+  'control-plane': async () => (await import('../control-plane/role.ts')).startControlPlane,
+  ingest: async () => (await import('../producers/ingest/role.ts')).startIngest,
+  dashboard: async () => (await import('../dashboards/role.ts')).startDashboard,
 };
 
 /** Start order: consumers before the endpoints that feed them, the dashboard last. */

@@ -121,12 +121,16 @@ export const configSchema = z.strictObject({
           ackTimeoutMs: z.coerce.number().int().positive().default(5_000),
           /** kafkajs retries before a send fails and its requests get 503. */
           retries: z.coerce.number().int().min(1).default(5),
-          /** Largest coalesced send, in record bytes. */
+          /**
+           * Largest coalesced send, in record bytes. Kafka refuses a record batch (one per
+           * partition per send) over message.max.bytes, 1 MiB by default: keep well under it.
+           * The floor leaves room for the largest dead letter (a 256 KiB payload).
+           */
           maxBatchBytes: z.coerce
             .number()
             .int()
-            .min(1_024)
-            .default(4 * 1_048_576),
+            .min(300 * 1_024)
+            .default(768 * 1_024),
           /** How often a down Kafka is probed for recovery. */
           probeIntervalMs: z.coerce.number().int().positive().default(500),
         })
@@ -231,9 +235,19 @@ export const configSchema = z.strictObject({
       allocations: z
         .strictObject({
           /** Events held while Kafka is slow or away; past it new events are dropped and counted. */
-          maxQueued: z.coerce.number().int().min(1).default(20_000),
-          maxBatch: z.coerce.number().int().min(1).default(500),
+          maxQueued: z.coerce.number().int().min(1).default(50_000),
+          /** One send at a time (idempotent producer, order kept): big batches keep up with peaks. */
+          maxBatch: z.coerce.number().int().min(1).default(2_000),
           flushIntervalMs: z.coerce.number().int().positive().default(100),
+        })
+        .superRefine((a, ctx) => {
+          if (a.maxBatch > a.maxQueued) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['maxBatch'],
+              message: `must not exceed maxQueued (${a.maxQueued}): a batch is taken from the queue`,
+            });
+          }
         })
         .prefault({}),
       /** Which edge OCA holds which title: predicted from ClickHouse views, off the request path. */
@@ -326,6 +340,10 @@ export const configSchema = z.strictObject({
       catchUpTimeoutMs: z.coerce.number().int().positive().default(30_000),
       steering: z
         .strictObject({
+          /** Off: no steering documents are written (the demo's --no-feedback run). */
+          enabled: z
+            .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+            .default(true),
           /** How often closed QoE windows are read and health recomputed. */
           intervalMs: z.coerce.number().int().min(50).default(10_000),
           /** Which qoe_windows size the health model reads; one of processors.windowSizesSec. */

@@ -6,16 +6,20 @@
 import { Registry } from 'prom-client';
 import type { RoleContext, RunningRole } from '../cli/role.ts';
 import { errorMessage } from '../core/errors.ts';
+import { loadExperiments } from '../experiments/definitions/validate.ts';
 import { createKafka, ensureTopics, type TopicSpec, withAdmin } from '../infra/kafka.ts';
 import { AvroCodec, createRegistry } from '../infra/registry.ts';
 import { type DeadLetter, schema as deadLetterSchema } from '../schemas/generated/dead-letter.ts';
 import { schema as eventSchema, type PlaybackEvent } from '../schemas/generated/playback-event.ts';
 import { type SessionSummary, schema as sessionSchema } from '../schemas/generated/playback-session.ts';
+import { analysisDecisions } from './abr-tuning/decisions-analysis.ts';
+import { startAbrTuning } from './abr-tuning/processor.ts';
 import { QoeProcessor } from './qoe/processor.ts';
 import { DeadLetterWriter } from './runtime/dead-letters.ts';
 import { ProcessorRunner } from './runtime/partition-consumer.ts';
 import { sessionizeOptionsFrom } from './sessionize/options.ts';
 import { SessionizeProcessor } from './sessionize/processor.ts';
+import { startSteeringProcessor } from './steering/processor.ts';
 
 export const dlqOf = (topic: string): string => `${topic}.dlq`;
 
@@ -120,14 +124,41 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
   );
 
   for (const runner of runners) await runner.start();
+
+  // Timer-driven feedback: QoE windows -> config.steering; experiment decisions -> config.abr.
+  const steering = config.feedback.steering.enabled
+    ? await startSteeringProcessor({
+        config,
+        clickhouse: ch,
+        kafka,
+        registry,
+        log: log.child({ processor: 'steering' }),
+        onFatal: onFatal('steering'),
+      })
+    : undefined;
+  const experiments = () => loadExperiments(config.controlPlane.experimentsDir);
+  const abrTuning = await startAbrTuning({
+    config,
+    clickhouse: ch,
+    kafka,
+    registry,
+    log: log.child({ processor: 'abr-tuning' }),
+    decisions: analysisDecisions(ch, async () => (await experiments()).map((e) => e.key)),
+    experiments,
+    onFatal: onFatal('abr-tuning'),
+  });
   return {
     name: 'processors',
     addresses: [
       `sessionize ${config.topics.events} -> ${config.topics.sessions}`,
       `qoe ${config.topics.sessions} -> ClickHouse ${ch.database} (${ch.mode})`,
+      `steering qoe_windows -> ${config.topics.steering}`,
+      `abr-tuning experiment decisions -> ${config.topics.abr}`,
     ],
     metrics,
     stop: async () => {
+      await abrTuning.stop();
+      await steering?.stop();
       for (const runner of [...runners].reverse()) await runner.stop();
       await deadLetters.stop();
       await admin.disconnect();
