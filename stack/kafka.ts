@@ -123,6 +123,18 @@ export async function kafkaUp(settings: StackSettings, say: Say): Promise<void> 
   const record = readRecord(files);
   if (record !== undefined && isOurs(record)) {
     say(`kafka: already running (pid ${record.pid})`);
+  } else if (
+    await probeKafka(settings.kafka.brokers).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    // Someone else's broker (another checkout's stack) already serves this address: use it
+    // rather than fail to bind; `down` will not touch it, since this stack did not start it.
+    say(
+      `kafka: ${settings.kafka.brokers.join(',')} already answers and was not started by this stack; using it`,
+    );
+    return;
   } else {
     ensureKafkaJars(settings, say);
     const propsFile = join(settings.kafka.dataDir, 'server.properties');

@@ -127,6 +127,15 @@ export async function registryUp(settings: StackSettings, say: Say): Promise<voi
     await waitReady(settings, files);
     return;
   }
+  if (
+    await probeRegistry(settings.registry.url).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    say(`registry: ${settings.registry.url} already answers and was not started by this stack; using it`);
+    return;
+  }
   ensureApicurio(settings, say);
   const java = findJava21(settings);
   if (record !== undefined) {
