@@ -12,7 +12,10 @@ type Command = (argv: readonly string[]) => Promise<number>;
 
 const commands: Record<string, { run: Command; help: string }> = {
   run: { run: runCommand, help: 'run --roles ingest,processors,control-plane,dashboard [--config file]' },
-  experiments: { run: (argv) => experimentsCommand(argv), help: 'experiments validate [files...]' },
+  experiments: {
+    run: (argv) => experimentsCommand(argv),
+    help: 'experiments validate [files...] | experiments analyze <key>',
+  },
   demo: {
     run: demoCommand,
     help: 'demo [--minutes 2] [--players 300] [--seed 7] [--no-feedback] [--no-degradation] [--no-compare]',

@@ -9,6 +9,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { relative } from 'node:path';
+import { experimentsAnalyzeCommand } from './analysis/cli.ts';
 import { experimentFilesIn, formatIssue, validateExperimentFiles } from './definitions/validate.ts';
 
 /** Where a command prints; `console` is one. */
@@ -77,6 +78,7 @@ export async function experimentsCommand(
 ): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'validate') return experimentsValidateCommand(rest, out);
+  if (sub === 'analyze') return experimentsAnalyzeCommand(rest, out);
   out.error(`playloop experiments: unknown subcommand ${sub ?? '(none)'}\n${VALIDATE_USAGE}`);
   return 2;
 }

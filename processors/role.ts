@@ -10,10 +10,15 @@ import { loadExperiments } from '../experiments/definitions/validate.ts';
 import { createKafka, ensureTopics, type TopicSpec, withAdmin } from '../infra/kafka.ts';
 import { AvroCodec, createRegistry } from '../infra/registry.ts';
 import { type DeadLetter, schema as deadLetterSchema } from '../schemas/generated/dead-letter.ts';
+import {
+  schema as allocationSchema,
+  type ExperimentAllocation,
+} from '../schemas/generated/experiment-allocation.ts';
 import { schema as eventSchema, type PlaybackEvent } from '../schemas/generated/playback-event.ts';
 import { type SessionSummary, schema as sessionSchema } from '../schemas/generated/playback-session.ts';
 import { analysisDecisions } from './abr-tuning/decisions-analysis.ts';
 import { startAbrTuning } from './abr-tuning/processor.ts';
+import { createOutcomesProcessor } from './outcomes/start.ts';
 import { QoeProcessor } from './qoe/processor.ts';
 import { DeadLetterWriter } from './runtime/dead-letters.ts';
 import { ProcessorRunner } from './runtime/partition-consumer.ts';
@@ -123,6 +128,30 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
     }),
   );
 
+  const allocationCodec = await AvroCodec.register<ExperimentAllocation>(
+    registry,
+    config.topics.allocations,
+    allocationSchema,
+  );
+  const outcomes = createOutcomesProcessor({
+    config,
+    clickhouse: ch,
+    allocationCodec,
+    sessionCodec,
+    deadLetters,
+    metrics,
+  });
+  runners.push(
+    new ProcessorRunner(kafka, outcomes, {
+      groupId: `${config.processors.groupPrefix}.outcomes`,
+      topics: [config.topics.allocations, config.topics.sessions],
+      tickIntervalMs: config.processors.tickIntervalMs,
+      metrics,
+      log: log.child({ processor: 'outcomes' }),
+      onFatal: onFatal('outcomes'),
+    }),
+  );
+
   for (const runner of runners) await runner.start();
 
   // Timer-driven feedback: QoE windows -> config.steering; experiment decisions -> config.abr.
@@ -152,6 +181,7 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
     addresses: [
       `sessionize ${config.topics.events} -> ${config.topics.sessions}`,
       `qoe ${config.topics.sessions} -> ClickHouse ${ch.database} (${ch.mode})`,
+      `outcomes ${config.topics.allocations} + ${config.topics.sessions} -> ClickHouse experiment_*`,
       `steering qoe_windows -> ${config.topics.steering}`,
       `abr-tuning experiment decisions -> ${config.topics.abr}`,
     ],
