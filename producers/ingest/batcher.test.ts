@@ -101,6 +101,20 @@ describe('produce batcher', () => {
     expect(bigDone).toBe(true);
   });
 
+  it('also closes a send at maxBatchRecords', async () => {
+    const sink = gatedSink();
+    const batcher = new ProduceBatcher(sink.send, 1_000_000, 2);
+    const all = batcher.submit([rec(1), rec(2), rec(3)]);
+    await tick();
+    expect(sink.sends.map((s) => s.length)).toEqual([2]);
+    sink.gates[0]?.open();
+    await tick();
+    await tick();
+    expect(sink.sends.map((s) => s.length)).toEqual([2, 1]);
+    sink.gates[1]?.open();
+    await all;
+  });
+
   it('fails a split request when any of its sends fails, once', async () => {
     const sink = gatedSink();
     const batcher = new ProduceBatcher(sink.send, 50);

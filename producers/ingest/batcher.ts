@@ -9,8 +9,8 @@
  * round trip. Coalescing lets the batch grow with the load instead: at low rates a request
  * waits for one send; at high rates hundreds of requests share one.
  *
- * A send closes at `maxBatchBytes`, splitting a request's records over several sends when
- * they do not fit: kafkajs writes one record batch per partition per send, and the broker
+ * A send closes at `maxBatchBytes` or `maxBatchRecords`, splitting a request's records over
+ * several sends when they do not fit: kafkajs writes one record batch per partition per send, and the broker
  * refuses a record batch over its message.max.bytes (1 MiB by default) as a whole, which
  * would turn one large request into 503s for everyone in the send.
  */
@@ -47,6 +47,7 @@ export class ProduceBatcher {
   constructor(
     private readonly send: SendRecords,
     private readonly maxBatchBytes: number,
+    private readonly maxBatchRecords = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Resolves when every record is acknowledged; rejects with a send's error otherwise. */
@@ -82,7 +83,12 @@ export class ProduceBatcher {
       let took = false;
       while (p.next < p.records.length) {
         const r = p.records[p.next] as OutRecord;
-        if (records.length > 0 && bytes + sizeOf(r) > this.maxBatchBytes) break;
+        if (
+          records.length > 0 &&
+          (bytes + sizeOf(r) > this.maxBatchBytes || records.length >= this.maxBatchRecords)
+        ) {
+          break;
+        }
         records.push(r);
         bytes += sizeOf(r);
         p.next++;

@@ -46,7 +46,7 @@ export interface IngestServerSettings {
   readonly maxInFlightBytes: number;
   readonly retryAfterSeconds: number;
   readonly clock: ClockBounds;
-  readonly produce: { readonly maxBatchBytes: number };
+  readonly produce: { readonly maxBatchBytes: number; readonly maxBatchRecords: number };
   readonly trustedProxies: readonly string[];
 }
 
@@ -88,11 +88,15 @@ export function buildIngestServer(deps: IngestDeps): IngestServer {
   const metrics =
     deps.metrics ??
     createIngestMetrics({ inFlightBytes: () => inFlight.bytes, kafkaUp: () => deps.sink.available });
-  const batcher = new ProduceBatcher(async (records) => {
-    const started = performance.now();
-    await deps.sink.send(records);
-    metrics.produceLatency.observe((performance.now() - started) / 1_000);
-  }, settings.produce.maxBatchBytes);
+  const batcher = new ProduceBatcher(
+    async (records) => {
+      const started = performance.now();
+      await deps.sink.send(records);
+      metrics.produceLatency.observe((performance.now() - started) / 1_000);
+    },
+    settings.produce.maxBatchBytes,
+    settings.produce.maxBatchRecords,
+  );
   const parse = parseBatch({ maxEventsPerBatch: settings.maxEventsPerBatch });
   const keyIds = new WeakMap<FastifyRequest, string>();
   let draining = false;
