@@ -121,6 +121,9 @@ export async function kafkaUp(settings: StackSettings, say: Say): Promise<void> 
   }
   const files = filesOf(settings, SERVICE);
   const record = readRecord(files);
+  // The jars are fetched (or found cached) either way: the benchmarks and some tests run
+  // Kafka's own tools and private brokers from them.
+  ensureKafkaJars(settings, say);
   if (record !== undefined && isOurs(record)) {
     say(`kafka: already running (pid ${record.pid})`);
   } else if (
@@ -136,7 +139,6 @@ export async function kafkaUp(settings: StackSettings, say: Say): Promise<void> 
     );
     return;
   } else {
-    ensureKafkaJars(settings, say);
     const propsFile = join(settings.kafka.dataDir, 'server.properties');
     mkdirSync(settings.kafka.dataDir, { recursive: true });
     writeFileSync(propsFile, serverProperties(settings));

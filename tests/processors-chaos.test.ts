@@ -30,7 +30,7 @@ const KILLS = 5;
 const dataDir = mkdtempSync(join(tmpdir(), 'playloop-chaos-'));
 const config = testConfig('chaos', {
   processors: {
-    windowSizesSec: [60],
+    windowSizesSec: [10, 60],
     tickIntervalMs: 500,
     sessionize: { checkpointIntervalMs: 1_000, idleAdvanceMs: 2_000 },
   },
@@ -44,7 +44,8 @@ writeFileSync(
     clickhouse: { database: config.clickhouse.database },
     processors: {
       groupPrefix: config.processors.groupPrefix,
-      windowSizesSec: [60],
+      // 10 s windows too: the steering processor in the same role reads them.
+      windowSizesSec: [10, 60],
       tickIntervalMs: 500,
       sessionize: { checkpointIntervalMs: 1_000, idleAdvanceMs: 2_000 },
     },

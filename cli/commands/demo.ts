@@ -19,6 +19,10 @@ import { defaultFleetSpec } from '../../control-plane/oca/spec.ts';
 import { loadConfig, type PlayloopConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/log.ts';
 import { sleep } from '../../core/retry.ts';
+import { analyzeExperiment } from '../../experiments/analysis/analyze.ts';
+import { formatResult } from '../../experiments/analysis/format.ts';
+import type { ExperimentResult } from '../../experiments/analysis/result.ts';
+import { loadExperiments } from '../../experiments/definitions/validate.ts';
 import { openClickHouse, queryRows } from '../../infra/clickhouse.ts';
 import { controlPlanePlanSource } from '../../producers/fleet/control-plane-source.ts';
 import { runFleet } from '../../producers/fleet/fleet.ts';
@@ -64,10 +68,22 @@ interface RunReport {
   qoeAfter: OcaQoe[];
   /** Sessions that started on the degraded OCA after the degradation. */
   degradedViewers: OcaQoe | null;
+  /**
+   * Every session of the degraded OCA's ISP that started after the degradation, wherever it
+   * was served: the viewers the degradation would hit if nothing steered them away.
+   */
+  affectedCohort: OcaQoe | null;
   fleet: { mode: string; pacing: string; players: number; sessionsEnded: number; eventsSent: number };
+  /** The ABR experiment's analysis at the end of the run (intervals, decision, reasons). */
+  experiment: ExperimentResult | null;
+  experimentTable: string[];
+  /** config.abr versions written during the run, with their audit trail. */
+  abrChanges: Array<{ scope: string; version: number; action: string; reason: string }>;
 }
 
 const DEGRADATION = { latencyMs: 400, throughputKbps: 600, errorRate: 0.05 } as const;
+/** The ABR experiment the demo reports on (experiments/abr-bandwidth-factor.yaml). */
+const EXPERIMENT = 'abr-bandwidth-factor';
 
 function demoConfig(base: PlayloopConfig, runId: string, label: string, feedback: boolean): PlayloopConfig {
   const prefix = `demo-${runId}-${label}`;
@@ -84,9 +100,10 @@ function demoConfig(base: PlayloopConfig, runId: string, label: string, feedback
       clickhouse: { database: `demo_${runId}_${label}`.replace(/[^A-Za-z0-9_]/g, '_') },
       processors: {
         groupPrefix: prefix,
-        windowSizesSec: [10, 60],
+        // 5 s windows so the steering model sees two bad windows soon after a degradation.
+        windowSizesSec: [5, 10, 60],
         tickIntervalMs: 500,
-        sessionize: { allowedLatenessMs: 5_000, idleAdvanceMs: 3_000, checkpointIntervalMs: 2_000 },
+        sessionize: { allowedLatenessMs: 3_000, idleAdvanceMs: 3_000, checkpointIntervalMs: 2_000 },
       },
       feedback: {
         steering: {
@@ -100,6 +117,8 @@ function demoConfig(base: PlayloopConfig, runId: string, label: string, feedback
           exitWindows: 3,
         },
       },
+      // The fleet presents each player's ISP address in X-Forwarded-For to loopback ingest.
+      ingest: { trustedProxies: ['127.0.0.1'] },
       dataDir: base.dataDir,
     },
   });
@@ -153,24 +172,30 @@ async function firstPathway(uri: string): Promise<string | undefined> {
 function demoPopulation(): PopulationInput {
   return {
     ...DEFAULT_POPULATION,
-    devices: DEFAULT_POPULATION.devices.map((d) => ({ ...d, watchMedianMs: 25_000 })),
+    devices: DEFAULT_POPULATION.devices.map((d) => ({ ...d, watchMedianMs: 20_000 })),
     viewer: { ...DEFAULT_POPULATION.viewer, thinkTimeMeanMs: 2_000, pausesPerHour: 0, seeksPerHour: 0 },
   };
 }
 
-async function qoePerOca(config: PlayloopConfig, fromMs: number, toMs: number): Promise<OcaQoe[]> {
+async function qoePerOca(
+  config: PlayloopConfig,
+  fromMs: number,
+  toMs: number,
+  cohortIsp?: string,
+): Promise<OcaQoe[]> {
   const ch = openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
   const rows = await queryRows<OcaQoe>(
     ch.client,
-    `SELECT oca_id AS ocaId, count() AS sessions,
+    `SELECT ${cohortIsp === undefined ? 'oca_id' : `concat('all OCAs, isp ', isp)`} AS ocaId, count() AS sessions,
             sum(stall_ms) / nullIf(sum(play_ms) + sum(stall_ms), 0) AS rebufferRatio,
             avgIf(startup_ms, startup_ms IS NOT NULL) AS startupMeanMs,
             sumIf(avg_bitrate_kbps * play_ms, avg_bitrate_kbps IS NOT NULL) / nullIf(sumIf(play_ms, avg_bitrate_kbps IS NOT NULL), 0) AS avgBitrateKbps,
             countIf(vsf = 1) / nullIf(countIf(play_attempt = 1), 0) AS vsfRate
      FROM ${ch.database}.sessions FINAL
      WHERE start_time >= fromUnixTimestamp64Milli({from:Int64}) AND start_time < fromUnixTimestamp64Milli({to:Int64})
-     GROUP BY oca_id ORDER BY oca_id`,
-    { from: fromMs, to: toMs },
+       ${cohortIsp === undefined ? '' : 'AND isp = {isp:String}'}
+     GROUP BY ocaId ORDER BY ocaId`,
+    { from: fromMs, to: toMs, isp: cohortIsp ?? '' },
   );
   await ch.close();
   return rows;
@@ -209,7 +234,11 @@ async function runOnce(
     qoeBefore: [],
     qoeAfter: [],
     degradedViewers: null,
+    affectedCohort: null,
     fleet: { mode: 'timing', pacing: '', players: o.players, sessionsEnded: 0, eventsSent: 0 },
+    experiment: null,
+    experimentTable: [],
+    abrChanges: [],
   };
   try {
     const sink = ingestSinkFromConfig(config);
@@ -278,12 +307,31 @@ async function runOnce(
   report.qoeBefore = await qoePerOca(config, startedAt - 60_000, split);
   report.qoeAfter = await qoePerOca(config, split, Date.now());
   report.degradedViewers = report.qoeAfter.find((q) => q.ocaId === report.degradedOca) ?? null;
+  if (target && report.degradedOca) {
+    report.affectedCohort = (await qoePerOca(config, split, Date.now(), target.isp))[0] ?? null;
+  }
   const ch = openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
   const changes = await queryRows<{ n: number }>(
     ch.client,
     `SELECT count() AS n FROM ${ch.database}.steering_changes`,
   ).catch(() => [{ n: 0 }]);
   report.steeringChanges = changes[0]?.n ?? 0;
+  // The ABR experiment as the feedback loop reads it, and what ABR tuning did with it.
+  const definition = (await loadExperiments(config.controlPlane.experimentsDir)).find(
+    (d) => d.key === EXPERIMENT,
+  );
+  if (definition) {
+    try {
+      report.experiment = await analyzeExperiment(ch, definition);
+      report.experimentTable = formatResult(report.experiment);
+    } catch (err) {
+      report.experimentTable = [`analysis failed: ${String(err)}`];
+    }
+  }
+  report.abrChanges = await queryRows<{ scope: string; version: number; action: string; reason: string }>(
+    ch.client,
+    `SELECT scope, to_version AS version, action, reason FROM ${ch.database}.config_audit FINAL WHERE action != 'baseline' ORDER BY recorded_at`,
+  ).catch(() => []);
   await ch.close();
   return report;
 }
@@ -344,21 +392,35 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     }
     printQoe('QoE per OCA, sessions started before the degradation:', r.qoeBefore);
     printQoe('QoE per OCA, sessions started after it:', r.qoeAfter);
+    console.log(`  Experiment ${EXPERIMENT}:`);
+    for (const line of r.experimentTable) console.log(`    ${line}`);
+    console.log(
+      r.abrChanges.length === 0
+        ? '  ABR config: no change followed (the decision did not ship a cell)'
+        : `  ABR config changes: ${r.abrChanges.map((c) => `${c.scope} v${c.version} ${c.action} (${c.reason})`).join('; ')}`,
+    );
   }
   const on = runs.find((r) => r.feedback);
   const off = runs.find((r) => !r.feedback);
   const value =
-    on?.degradedViewers !== undefined && off?.degradedViewers !== undefined
+    on !== undefined && off !== undefined
       ? {
           degradedOca: on.degradedOca,
-          withFeedback: on.degradedViewers,
-          withoutFeedback: off.degradedViewers,
+          affectedCohortWithFeedback: on.affectedCohort,
+          affectedCohortWithoutFeedback: off.affectedCohort,
+          onDegradedOcaWithFeedback: on.degradedViewers,
+          onDegradedOcaWithoutFeedback: off.degradedViewers,
         }
       : null;
   if (value) {
-    console.log('\nThe value of the loop: sessions on the degraded OCA after the degradation');
-    printQoe('with feedback', value.withFeedback ? [value.withFeedback] : []);
-    printQoe('without feedback', value.withoutFeedback ? [value.withoutFeedback] : []);
+    console.log(
+      `\nThe value of the loop: the viewers of the degraded OCA's ISP, sessions started after the degradation (same seed, same degradation)`,
+    );
+    printQoe('with feedback', value.affectedCohortWithFeedback ? [value.affectedCohortWithFeedback] : []);
+    printQoe(
+      'without feedback',
+      value.affectedCohortWithoutFeedback ? [value.affectedCohortWithoutFeedback] : [],
+    );
   }
   console.log(`\nDashboard: ${dashboard} (while \`npm start\` runs)`);
   const dir = join(base.dataDir, 'demo');
