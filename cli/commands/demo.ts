@@ -142,23 +142,29 @@ async function probeSteeringUri(
   region: string,
 ): Promise<string | undefined> {
   const base = controlPlaneUrl(config);
-  const tokenRes = await fetch(`${base}/v1/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ viewerId: 'demo-steering-probe' }),
-  });
-  const { token } = (await tokenRes.json()) as { token: string };
-  const res = await fetch(`${base}/v1/playback/title-001`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({
-      device: { class: 'tv', codecs: ['avc1', 'mp4a.40.2'], maxResolution: { width: 1920, height: 1080 } },
-      network: { isp, region },
-    }),
-  });
-  if (!res.ok) return undefined;
-  const plan = (await res.json()) as { steering: { uri: string } | null };
-  return plan.steering?.uri;
+  // The steering experiment gives some sessions a proximity-only policy that ignores health;
+  // probe with a session whose plan steers by health, as most viewers' do.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const viewerId = `demo-steering-probe-${attempt}`;
+    const tokenRes = await fetch(`${base}/v1/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ viewerId }),
+    });
+    const { token } = (await tokenRes.json()) as { token: string };
+    const res = await fetch(`${base}/v1/playback/title-001`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        device: { class: 'tv', codecs: ['avc1', 'mp4a.40.2'], maxResolution: { width: 1920, height: 1080 } },
+        network: { isp, region },
+      }),
+    });
+    if (!res.ok) continue;
+    const plan = (await res.json()) as { steering: { uri: string; policy: string } | null };
+    if (plan.steering && plan.steering.policy !== 'proximity-only') return plan.steering.uri;
+  }
+  return undefined;
 }
 
 async function firstPathway(uri: string): Promise<string | undefined> {
