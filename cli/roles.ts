@@ -9,7 +9,20 @@ const loaders: Partial<Record<RoleName, () => Promise<StartRole>>> = {
   processors: async () => (await import('../processors/role.ts')).startProcessors,
   'control-plane': async () => (await import('../control-plane/role.ts')).startControlPlane,
   ingest: async () => (await import('../producers/ingest/role.ts')).startIngest,
-  dashboard: async () => (await import('../dashboards/role.ts')).startDashboard,
+  dashboard: async () => {
+    const { startDashboard } = await import('../dashboards/role.ts');
+    const { processInstance } = await import('../dashboards/snapshot.ts');
+    // Snapshot the registries of the roles started before it in this process.
+    return (ctx) =>
+      startDashboard(ctx, {
+        metricsSources: () =>
+          (ctx.runningMetrics?.() ?? []).map((m) => ({
+            component: m.role,
+            instance: processInstance(),
+            registry: m.registry,
+          })),
+      });
+  },
 };
 
 /** Start order: consumers before the endpoints that feed them, the dashboard last. */

@@ -280,6 +280,7 @@ export async function startControlPlaneWith(
   let stopping: Promise<void> | undefined;
   return {
     name: 'control-plane',
+    metrics: server.metrics.registry,
     addresses: [
       `${base}/v1/playback/:titleId`,
       `${base}/v1/steering/:sessionId`,

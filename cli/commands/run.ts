@@ -25,10 +25,13 @@ export async function startRoles(
   const names = parseRoles(roleList);
   const abort = new AbortController();
   let clickhouse: Promise<ClickHouse> | undefined;
+  const running: RunningRole[] = [];
   const ctx: RoleContext = {
     config,
     log,
     signal: abort.signal,
+    runningMetrics: () =>
+      running.flatMap((r) => (r.metrics === undefined ? [] : [{ role: r.name, registry: r.metrics }])),
     clickhouse: () => {
       clickhouse ??= openAndMigrate({ ...config.clickhouse, dataDir: config.dataDir }).then(
         ({ ch, migrations }) => {
@@ -40,7 +43,6 @@ export async function startRoles(
       return clickhouse;
     },
   };
-  const running: RunningRole[] = [];
   const stop = async (): Promise<void> => {
     abort.abort(new Error('stopping'));
     // Reverse start order: endpoints stop taking work before the consumers behind them drain.

@@ -86,6 +86,7 @@ export async function startIngest(ctx: RoleContext): Promise<RunningRole> {
   return {
     name: 'ingest',
     addresses: [`${base}/v1/events`, `${base}/v1/cmcd`, `${base}/metrics`],
+    metrics: server.metrics.registry,
     stop() {
       stopping ??= (async () => {
         await server.app.close();
