@@ -26,6 +26,7 @@ import type { PlaybackEvent } from '../../schemas/generated/playback-event.ts';
 import type { SessionSummary } from '../../schemas/generated/playback-session.ts';
 import type { DeadLetterWriter, PoisonRecord } from '../runtime/dead-letters.ts';
 import type { InboundBatch, Processor, TopicPartition } from '../runtime/partition-consumer.ts';
+import { chunkBySize } from '../runtime/send-chunks.ts';
 import { Serial } from '../runtime/serial.ts';
 import type { SessionizeOptions } from './options.ts';
 import { type PartitionSnapshot, Sessionizer } from './sessionizer.ts';
@@ -161,7 +162,9 @@ export class SessionizeProcessor implements Processor {
       }
       if (now - this.lastCheckpointAt >= this.o.checkpointIntervalMs) {
         await this.checkpoint();
-        this.lastCheckpointAt = now;
+        // The interval runs from the end of a checkpoint: a large state takes seconds to
+        // write, and counting from its start left no time between checkpoints to consume.
+        this.lastCheckpointAt = this.now();
       }
     });
   }
@@ -199,62 +202,69 @@ export class SessionizeProcessor implements Processor {
 
   /**
    * Summaries closed so far go to playback.sessions, acked before anything else moves. If
-   * Kafka refuses, they stay in `unsent` and the error is retriable: the runner retries the
-   * batch (its records are skipped as already folded) and this send goes again. No
+   * Kafka refuses, what was not acked stays in `unsent` and the error is retriable: the runner
+   * retries the batch (its records are skipped as already folded) and the rest goes again. No
    * checkpoint is written while `unsent` is not empty, because the checkpoint no longer
-   * holds their sessions.
+   * holds their sessions. Sends are capped in records and bytes (runtime/send-chunks.ts): one
+   * batch can close thousands of sessions, more than the broker takes in one request.
    */
   private async produceDrained(): Promise<void> {
     this.unsent.push(...this.sessionizer.drain());
     if (this.unsent.length === 0) return;
-    const summaries = this.unsent;
-    try {
-      if (!this.producerConnected) {
-        await this.producer.connect();
-        this.producerConnected = true;
+    const messages = this.unsent.map((s) => ({ key: s.sessionId, value: this.o.sessionCodec.encode(s) }));
+    for (const chunk of chunkBySize(messages, (m) => m.key.length + m.value.length)) {
+      try {
+        if (!this.producerConnected) {
+          await this.producer.connect();
+          this.producerConnected = true;
+        }
+        await this.producer.send({ topic: this.o.sessionsTopic, acks: -1, messages: chunk });
+      } catch (cause) {
+        throw new PlayloopError(
+          'KAFKA_UNAVAILABLE',
+          `producing ${chunk.length} of ${this.unsent.length} session summaries`,
+          { cause },
+        );
       }
-      await this.producer.send({
-        topic: this.o.sessionsTopic,
-        acks: -1,
-        messages: summaries.map((s) => ({ key: s.sessionId, value: this.o.sessionCodec.encode(s) })),
-      });
-    } catch (cause) {
-      throw new PlayloopError('KAFKA_UNAVAILABLE', `producing ${summaries.length} session summaries`, {
-        cause,
-      });
+      // Chunks are in order, so the acked ones are the head of `unsent`.
+      this.unsent.splice(0, chunk.length);
+      this.emitted.inc(chunk.length);
     }
-    this.unsent = [];
-    this.emitted.inc(summaries.length);
   }
 
+  /**
+   * One row per partition, each its own insert: a partition's row is a self-contained
+   * checkpoint, and one body holding every partition's state outgrows V8's longest string
+   * (2^29 - 24 characters) near a million open sessions. Between partitions the event loop
+   * breathes (the consumer's heartbeats are sent from it).
+   */
   private async checkpoint(): Promise<void> {
     if (this.unsent.length > 0) return;
-    const rows = [...this.owned].map(([partition, owned]) => {
-      const snapshot = this.sessionizer.snapshot(partition);
-      return {
-        row: {
-          group_id: this.o.groupId,
-          topic: this.o.eventsTopic,
-          partition,
-          next_offset: owned.nextOffset,
-          open_sessions: snapshot.sessions.length,
-          state: JSON.stringify(snapshot),
-          written_at: this.now(),
-        },
-        owned,
+    for (const [partition, owned] of [...this.owned]) {
+      // A partition revoked meanwhile is the new owner's to checkpoint.
+      if (this.owned.get(partition) !== owned) continue;
+      // Serialised at once, so the snapshot may share the live views (no copy).
+      const snapshot = this.sessionizer.snapshot(partition, { copy: false });
+      const row = {
+        group_id: this.o.groupId,
+        topic: this.o.eventsTopic,
+        partition,
+        next_offset: owned.nextOffset,
+        open_sessions: snapshot.sessions.length,
+        state: JSON.stringify(snapshot),
+        written_at: this.now(),
       };
-    });
-    if (rows.length === 0) return;
-    try {
-      await this.o.client.insert({
-        table: `${this.o.database}.sessionize_checkpoints`,
-        values: rows.map((r) => r.row),
-        format: 'JSONEachRow',
-      });
-    } catch (cause) {
-      throw clickhouseFailure('writing sessionize checkpoints', cause);
+      try {
+        await this.o.client.insert({
+          table: `${this.o.database}.sessionize_checkpoints`,
+          values: [row],
+          format: 'JSONEachRow',
+        });
+      } catch (cause) {
+        throw clickhouseFailure('writing sessionize checkpoints', cause);
+      }
+      owned.checkpointed = row.next_offset;
     }
-    for (const r of rows) r.owned.checkpointed = r.row.next_offset;
   }
 
   private async restore(partition: number): Promise<Owned> {

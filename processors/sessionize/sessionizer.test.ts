@@ -561,6 +561,18 @@ describe('Sessionizer: a random fleet', () => {
     }
     expect([...before, ...resumed.finish()]).toEqual(once);
   });
+
+  it('serialises a snapshot without copies exactly like a copied one', () => {
+    const s = new Sessionizer({ allowedLatenessMs: LATENESS, viewGapMs: GAP, partitionCount: 2 });
+    const feed = new Feed(s);
+    for (const e of arrivals.slice(0, Math.floor(arrivals.length / 2)))
+      feed.push(e, partitionOf(e.sessionId));
+    for (const p of [0, 1]) {
+      const copied = s.snapshot(p);
+      expect(copied.sessions.length).toBeGreaterThan(0);
+      expect(JSON.stringify(s.snapshot(p, { copy: false }))).toBe(JSON.stringify(copied));
+    }
+  });
 });
 
 describe('DeadlineHeap', () => {

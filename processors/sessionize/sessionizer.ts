@@ -309,27 +309,36 @@ export class Sessionizer {
   // ---------------------------------------------------------------------------------------
   // Checkpoints
 
-  /** The partition's whole state as JSON-safe data; with `positions()` it is a checkpoint. */
-  snapshot(partition: number): PartitionSnapshot {
+  /**
+   * The partition's whole state as JSON-safe data; with `positions()` it is a checkpoint.
+   * `copy: false` shares the open views with the live state instead of cloning them, for a
+   * caller that serialises the snapshot at once (the checkpoint writer): cloning every view
+   * cost more than the JSON itself. Such a snapshot must not be kept past the next `add()`.
+   */
+  snapshot(partition: number, options: { readonly copy?: boolean } = {}): PartitionSnapshot {
+    const copy = options.copy ?? true;
     const part = this.partition(partition);
     const sessions = [...part.sessions.values()]
       .sort((a, b) => a.ordinal - b.ordinal)
-      .map((s) => ({
-        sessionId: s.sessionId,
-        ordinal: s.ordinal,
-        view: s.view === null ? null : structuredClone(s.view),
-        prevLastTime: finiteOrNull(prevLastTime(s)),
-        nextSeq: s.nextSeq,
-        pending: s.pending === null ? null : s.pending.map((p) => ({ ...p })),
-        skipped: skippedOf(s) === null ? null : [...skippedOf(s)!],
-      }));
+      .map((s) => {
+        const skipped = skippedOf(s);
+        return {
+          sessionId: s.sessionId,
+          ordinal: s.ordinal,
+          view: s.view === null || !copy ? s.view : structuredClone(s.view),
+          prevLastTime: finiteOrNull(prevLastTime(s)),
+          nextSeq: s.nextSeq,
+          pending: s.pending === null || !copy ? s.pending : s.pending.map((p) => ({ ...p })),
+          skipped: skipped === null || !copy ? skipped : [...skipped],
+        };
+      });
     const tombstones = [...part.tombstones.entries()]
       .sort((a, b) => a[1].tie - b[1].tie)
       .map(([sessionId, t]) => ({
         sessionId,
         lastSeq: t.lastSeq,
         lastTime: t.lastTime,
-        skipped: t.skipped === null ? null : [...t.skipped],
+        skipped: t.skipped === null || !copy ? t.skipped : [...t.skipped],
         expireAt: t.expireAt,
         tie: t.tie,
       }));
