@@ -24,6 +24,22 @@ const csv = z.preprocess(
   z.array(z.string().min(1)),
 );
 const httpUrl = z.url({ protocol: /^https?$/ });
+/** A comma-separated list of `keyId:secret` HMAC keys: the first one signs, every one verifies. */
+const keyring = (devDefault: string) =>
+  csv
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(
+              /^[A-Za-z0-9_-]{1,32}:.{16,}$/,
+              'expected keyId:secret (keyId [A-Za-z0-9_-], secret of 16+ characters)',
+            ),
+        )
+        .min(1),
+    )
+    .default([devDefault]);
 
 export const configSchema = z.strictObject({
   /** Where every role keeps its state: embedded ClickHouse, media cache, local stack. */
@@ -180,20 +196,7 @@ export const configSchema = z.strictObject({
        * `keyId:secret` pairs for viewer and session tokens (HS256 JWTs). The first key signs,
        * every key verifies: rotate like signing.keys.
        */
-      tokenKeys: csv
-        .pipe(
-          z
-            .array(
-              z
-                .string()
-                .regex(
-                  /^[A-Za-z0-9_-]{1,32}:.{16,}$/,
-                  'expected keyId:secret (keyId [A-Za-z0-9_-], secret of 16+ characters)',
-                ),
-            )
-            .min(1),
-        )
-        .default(['dev1:playloop-local-dev-token-key']),
+      tokenKeys: keyring('dev1:playloop-local-dev-token-key'),
       viewerTokenTtlSec: z.coerce.number().int().positive().default(86_400),
       /** POST /v1/tokens hands a viewer token to anyone who names a viewer id: development only. */
       devTokenIssuance: z.boolean().default(true),
@@ -416,20 +419,7 @@ export const configSchema = z.strictObject({
        * `keyId:secret` pairs for media URL signing (HMAC-SHA256). The first key signs, every
        * key verifies: rotate by prepending a new key and dropping the old one after urlTtlSec.
        */
-      keys: csv
-        .pipe(
-          z
-            .array(
-              z
-                .string()
-                .regex(
-                  /^[A-Za-z0-9_-]{1,32}:.{16,}$/,
-                  'expected keyId:secret (keyId [A-Za-z0-9_-], secret of 16+ characters)',
-                ),
-            )
-            .min(1),
-        )
-        .default(['dev1:playloop-local-dev-url-signing-key']),
+      keys: keyring('dev1:playloop-local-dev-url-signing-key'),
       /** How long a signed media URL stays valid. */
       urlTtlSec: z.coerce
         .number()
