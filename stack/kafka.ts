@@ -8,9 +8,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlayloopError } from '../core/errors.ts';
-import { pollUntil } from '../core/retry.ts';
 import { probeKafka } from '../infra/kafka.ts';
-import { isOurs, readRecord, startDetached, stopRecorded, tailFile } from './processes.ts';
+import {
+  isOurs,
+  type ProcessFiles,
+  readRecord,
+  startDetached,
+  stopRecorded,
+  waitUntilServing,
+} from './processes.ts';
 import { filesOf, markerOf, type StackSettings } from './settings.ts';
 
 export type Say = (line: string) => void;
@@ -167,30 +173,14 @@ export async function kafkaUp(settings: StackSettings, say: Say): Promise<void> 
   await waitReady(settings, files);
 }
 
-async function waitReady(
-  settings: StackSettings,
-  files: { pidFile: string; logFile: string },
-): Promise<void> {
-  await pollUntil(
-    async () => {
-      const record = readRecord(files);
-      if (record === undefined || !isOurs(record)) {
-        throw new PlayloopError(
-          'STACK_FAILED',
-          `kafka: the broker exited during start. Last log lines:\n${tailFile(files.logFile, 30)}\n` +
-            'If the stored data is damaged, `npm run stack -- reset` wipes it and starts clean.',
-        );
-      }
-      try {
-        return await probeKafka(settings.kafka.brokers);
-      } catch {
-        return undefined;
-      }
-    },
-    { timeoutMs: settings.readyTimeoutMs, intervalMs: 300, what: 'Kafka to answer the admin client' },
-  ).catch((err: unknown) => {
-    if (err instanceof PlayloopError) throw err;
-    throw new PlayloopError('STACK_FAILED', `kafka: ${String(err)}\n${tailFile(files.logFile, 30)}`);
+async function waitReady(settings: StackSettings, files: ProcessFiles): Promise<void> {
+  await waitUntilServing(files, {
+    service: 'kafka',
+    exited:
+      'the broker exited during start (if the stored data is damaged, `npm run stack -- reset` wipes it and starts clean)',
+    what: 'Kafka to answer the admin client',
+    timeoutMs: settings.readyTimeoutMs,
+    probe: () => probeKafka(settings.kafka.brokers),
   });
 }
 

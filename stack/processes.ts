@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { sleep } from '../core/retry.ts';
+import { PlayloopError } from '../core/errors.ts';
+import { pollUntil, sleep } from '../core/retry.ts';
 
 export interface ProcessRecord {
   readonly pid: number;
@@ -117,4 +118,47 @@ export function tailFile(file: string, lines: number): string {
   if (!existsSync(file)) return '(no log yet)';
   const all = readFileSync(file, 'utf8').split('\n');
   return all.slice(Math.max(0, all.length - lines - 1)).join('\n');
+}
+
+export interface ServingWait<T> {
+  /** How the service is named in messages: `kafka`, `registry`. */
+  readonly service: string;
+  /** Said when the recorded process is gone before it answered. */
+  readonly exited: string;
+  /** What is awaited, for the timeout message. */
+  readonly what: string;
+  readonly timeoutMs: number;
+  /** Resolves once the service answers; a throw means "not yet". */
+  readonly probe: () => Promise<T>;
+}
+
+/**
+ * Waits until a just-started service answers its probe. Fails at once, with the log's
+ * tail, when the process dies meanwhile: waiting out the timeout for a dead process would
+ * only hide why it died.
+ */
+export async function waitUntilServing<T>(files: ProcessFiles, wait: ServingWait<T>): Promise<T> {
+  return pollUntil(
+    async () => {
+      const record = readRecord(files);
+      if (record === undefined || !isOurs(record)) {
+        throw new PlayloopError(
+          'STACK_FAILED',
+          `${wait.service}: ${wait.exited}. Last log lines:\n${tailFile(files.logFile, 30)}`,
+        );
+      }
+      try {
+        return await wait.probe();
+      } catch {
+        return undefined;
+      }
+    },
+    { timeoutMs: wait.timeoutMs, intervalMs: 300, what: wait.what },
+  ).catch((err: unknown) => {
+    if (err instanceof PlayloopError) throw err;
+    throw new PlayloopError(
+      'STACK_FAILED',
+      `${wait.service}: ${String(err)}\n${tailFile(files.logFile, 30)}`,
+    );
+  });
 }

@@ -11,8 +11,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlayloopError } from '../core/errors.ts';
-import { pollUntil } from '../core/retry.ts';
-import { isOurs, readRecord, startDetached, stopRecorded, tailFile } from './processes.ts';
+import {
+  isOurs,
+  type ProcessFiles,
+  readRecord,
+  startDetached,
+  stopRecorded,
+  waitUntilServing,
+} from './processes.ts';
 import { filesOf, markerOf, type StackSettings } from './settings.ts';
 
 type Say = (line: string) => void;
@@ -166,29 +172,13 @@ export async function registryUp(settings: StackSettings, say: Say): Promise<voi
   await restoreExport(settings, say);
 }
 
-async function waitReady(
-  settings: StackSettings,
-  files: { pidFile: string; logFile: string },
-): Promise<void> {
-  await pollUntil(
-    async () => {
-      const record = readRecord(files);
-      if (record === undefined || !isOurs(record)) {
-        throw new PlayloopError(
-          'STACK_FAILED',
-          `registry: Apicurio exited during start. Last log lines:\n${tailFile(files.logFile, 30)}`,
-        );
-      }
-      try {
-        return await probeRegistry(settings.registry.url);
-      } catch {
-        return undefined;
-      }
-    },
-    { timeoutMs: settings.readyTimeoutMs, intervalMs: 300, what: 'the schema registry to answer' },
-  ).catch((err: unknown) => {
-    if (err instanceof PlayloopError) throw err;
-    throw new PlayloopError('STACK_FAILED', `registry: ${String(err)}\n${tailFile(files.logFile, 30)}`);
+async function waitReady(settings: StackSettings, files: ProcessFiles): Promise<void> {
+  await waitUntilServing(files, {
+    service: 'registry',
+    exited: 'Apicurio exited during start',
+    what: 'the schema registry to answer',
+    timeoutMs: settings.readyTimeoutMs,
+    probe: () => probeRegistry(settings.registry.url),
   });
 }
 
