@@ -1,6 +1,9 @@
 /**
  * `npm run bench -- ingest [--duration 10] [--connections 48] [--records 300000] [--no-profile] [--no-java]
- *   [--profile-out file.cpuprofile]`
+ *   [--profile-out file.cpuprofile] [--profile-only 1|100]`
+ *
+ * `--profile-only <batch>` runs only the profiled measure (batch 1 or 100) and prints where the
+ * server's time goes, without baselines and without writing results.
  *
  * Events per second through HTTP into Kafka with acks (the real ingest role: auth, parse,
  * validate, enrich, Avro encode, one idempotent acks=-1 producer), with batches of 100 and of
@@ -19,16 +22,50 @@
  * of their own, so none shares an event loop with another. The machine is 2 cores shared
  * with the broker, the registry and other work: the load average is recorded with the
  * numbers, and server CPU time per event is reported (less sensitive to neighbours).
+ *
+ * CPU accounting, for every measure: the server's CPU per event (its process_cpu_seconds),
+ * the load generator's (process.cpuUsage in its child), the broker's per record
+ * (/proc/<pid>/stat of the local stack's broker, all its threads), kafkajs' own per record
+ * in the kafkajs-alone baseline, and how many of the machine's cores were busy (/proc/stat).
+ * The row "CPU per event, server + broker" sets them against the budget: the machine's
+ * cores over the target rate, 2 cores / 100,000 events/s = 20 µs per event for everything.
+ *
+ * Why 100,000 events/s is out of reach on this machine (runs of 2026-11-26 with the load
+ * average at 10-15 from other work; the last run is in bench/results/ingest.json):
+ *   - The budget is 20 µs of CPU per event for server, broker and load generator together
+ *     (2 cores / 100,000 events/s), even if all of the machine were ours and perfectly used.
+ *   - The broker is not the limit: it spent 1-10 µs per record at batch=100, and Kafka's own
+ *     Java ProducerPerformance (acks=all, idempotent, same record size and keys) reached
+ *     77,000 and 102,000 records/s in the two runs where the machine was least loaded.
+ *   - The Node side is. kafkajs alone, with nothing else to do (pre-encoded records,
+ *     sendBatch of 1,000), spent 16-24 µs of CPU per record of its own (produce v3 request
+ *     and record v0 encoding with a zero-filled 512-byte Encoder per record, Long arithmetic
+ *     for each varlong, a byte-at-a-time CRC32C, a per-message array copy in
+ *     groupMessagesPerPartition) and reached 10,000-50,000 records/s: its own CPU per record
+ *     is the whole budget already, before any HTTP, JSON or validation. The server (HTTP,
+ *     parse, validate, enrich, Avro, kafkajs) costs 27-33 µs per event on one event-loop
+ *     thread, server + broker + load generator 31-45 µs: twice the budget, so not even two
+ *     perfectly parallel processes (node:cluster) on an idle machine could reach 100,000;
+ *     and the machine was at 2.00 of 2 cores busy during every measure, so more processes
+ *     would only take turns on the same cores.
+ *   - Coalescing is not what is missing: at batch=100 a Kafka send already carries ~1,000
+ *     records (the produce.maxBatchRecords cap), so a linger would gather nothing more.
+ *   kafkajs offers no extension point for its record encoding or its CRC32C (only
+ *   partitioners, compression codecs, socket factories and loggers), so a faster CRC or
+ *   encoder cannot be plugged in without patching it. The way to the target is a native
+ *   client (librdkafka, e.g. @confluentinc/kafka-javascript: encodes off the event loop and
+ *   allows 5 in-flight requests with idempotence) and more cores than the broker shares.
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import os, { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { RoleContext } from '../cli/role.ts';
 import { loadConfig, type PlayloopConfig } from '../core/config.ts';
 import { PlayloopError } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
+import { pollUntil } from '../core/retry.ts';
 import { createKafka, ensureTopics, withAdmin } from '../infra/kafka.ts';
 import { AvroCodec, createRegistry } from '../infra/registry.ts';
 import type { WireEvent } from '../producers/client/wire.ts';
@@ -37,11 +74,14 @@ import { eventSteps, processEvents } from '../producers/ingest/process-events.ts
 import { startIngest } from '../producers/ingest/role.ts';
 import { type DeadLetter, schema as deadLetterSchema } from '../schemas/generated/dead-letter.ts';
 import { type PlaybackEvent, schema as playbackEventSchema } from '../schemas/generated/playback-event.ts';
-import { loadStackSettings } from '../stack/settings.ts';
+import { isOurs, readRecord } from '../stack/processes.ts';
+import { filesOf, loadStackSettings } from '../stack/settings.ts';
 import { type BenchRow, printTable, writeResults } from './report.ts';
 
 const TARGET_EVENTS_PER_SEC = 100_000;
 const TARGET_P99_MS = 50;
+/** CPU time the machine has per event at the target rate: its cores over the rate. */
+const CPU_BUDGET_MICROS = (os.cpus().length * 1e6) / TARGET_EVENTS_PER_SEC;
 const SESSIONS = 2_000;
 const KEY = 'bench-ingest-key-0001';
 
@@ -162,6 +202,79 @@ function bodies(events: readonly WireEvent[], batch: number, sentAt: number): st
 }
 
 // ---------------------------------------------------------------------------------------------
+// CPU accounting: where the machine's two cores go while a measure runs.
+
+/** Clock ticks per second of /proc times (USER_HZ): 100 on every Linux the stack runs on. */
+const USER_HZ = 100;
+
+/** The local stack's broker, when it runs here (not with KAFKA_BROKERS pointing elsewhere). */
+function brokerPid(): number | undefined {
+  const record = readRecord(filesOf(loadStackSettings(), 'kafka'));
+  return record !== undefined && isOurs(record) ? record.pid : undefined;
+}
+
+/** CPU seconds a process has used (proc(5): utime + stime of /proc/<pid>/stat, its threads included). */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: count fields from after its closing paren.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
+/** Busy and total CPU seconds of the whole machine (proc(5): the `cpu` line of /proc/stat). */
+function machineCpuSeconds(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const t = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = t.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (t[3] ?? 0) + (t[4] ?? 0);
+  return { busy: (total - idle) / USER_HZ, total: total / USER_HZ };
+}
+
+interface CpuSnapshot {
+  readonly at: number;
+  readonly broker: number | undefined;
+  readonly machine: { busy: number; total: number };
+}
+
+function cpuSnapshot(pid: number | undefined): CpuSnapshot {
+  return {
+    at: performance.now(),
+    broker: pid === undefined ? undefined : processCpuSeconds(pid),
+    machine: machineCpuSeconds(),
+  };
+}
+
+export interface CpuShares {
+  /** Broker CPU per record written, µs (null when the broker is not the local stack's). */
+  readonly brokerMicrosPerRecord: number | null;
+  /** Cores the broker kept busy on average. */
+  readonly brokerCores: number | null;
+  /** Cores busy on the whole machine (everyone's work, the other engineers' included). */
+  readonly machineBusyCores: number;
+}
+
+function cpuShares(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  pid: number | undefined,
+  records: number,
+): CpuShares {
+  const seconds = (after.at - before.at) / 1_000;
+  const broker =
+    pid === undefined || before.broker === undefined || after.broker === undefined
+      ? null
+      : after.broker - before.broker;
+  const cores = os.cpus().length;
+  const machineTotal = after.machine.total - before.machine.total;
+  return {
+    brokerMicrosPerRecord: broker === null || records === 0 ? null : (broker * 1e6) / records,
+    brokerCores: broker === null ? null : broker / seconds,
+    machineBusyCores:
+      machineTotal <= 0 ? 0 : ((after.machine.busy - before.machine.busy) / machineTotal) * cores,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Child: the server.
 
 async function serve(configJson: string): Promise<void> {
@@ -238,11 +351,14 @@ interface LoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly durationSec: number;
+  /** CPU seconds the load generator itself used (it shares the machine with the server). */
+  readonly loadCpuSeconds: number;
 }
 
 async function runLoad(spec: LoadSpec): Promise<void> {
   const all = JSON.parse(readFileSync(spec.bodiesFile, 'utf8')) as string[];
   let n = 0;
+  const cpu = process.cpuUsage();
   const result = await autocannon({
     url: `${spec.url}/v1/events`,
     connections: spec.connections,
@@ -264,6 +380,7 @@ async function runLoad(spec: LoadSpec): Promise<void> {
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     durationSec: result.duration,
+    loadCpuSeconds: ((u) => (u.user + u.system) / 1e6)(process.cpuUsage(cpu)),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
@@ -303,6 +420,8 @@ interface ThroughputResult {
   readonly recordsPerSec: number;
   readonly records: number;
   readonly seconds: number;
+  /** CPU the producing client itself spent per record (kafkajs alone only). */
+  readonly clientCpuMicrosPerRecord?: number;
 }
 
 function writeRecords(file: string, records: ReadonlyArray<{ key: string | null; value: Buffer }>): void {
@@ -343,6 +462,7 @@ async function kafkajsAlone(spec: RecordsSpec): Promise<void> {
     topicMessages: [{ topic: spec.topic, messages: records.slice(0, 100) }],
   });
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let sent = 0;
   while (sent < spec.total) {
     const messages: Array<{ key: string; value: Buffer }> = [];
@@ -353,8 +473,14 @@ async function kafkajsAlone(spec: RecordsSpec): Promise<void> {
     sent += messages.length;
   }
   const seconds = (performance.now() - started) / 1_000;
+  const used = process.cpuUsage(cpu);
   await producer.disconnect();
-  const out: ThroughputResult = { recordsPerSec: sent / seconds, records: sent, seconds };
+  const out: ThroughputResult = {
+    recordsPerSec: sent / seconds,
+    records: sent,
+    seconds,
+    clientCpuMicrosPerRecord: (used.user + used.system) / sent,
+  };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -461,8 +587,9 @@ function moduleOf(frame: CpuProfileNode['callFrame']): string {
   return url.slice(-40);
 }
 
+// pako: hdr-histogram-js (autocannon's, imported by this file) inflates its WASM at load.
 const STARTUP_MODULES =
-  /^(node:modules\/|node:bootstrap|node:deps\/cjs-module-lexer|tsx$|zod$|esbuild$|get-tsconfig$)/;
+  /^(node:modules\/|node:bootstrap|node:deps\/cjs-module-lexer|tsx$|zod$|esbuild$|get-tsconfig$|pako$)/;
 
 /** `kafkajs/src/protocol/encoder.js`, `producers/ingest/parse.ts`, `node:buffer`. */
 function fileOf(url: string): string {
@@ -512,6 +639,21 @@ export function summarizeProfile(profile: CpuProfile): ProfileSummary {
   };
 }
 
+const fmtMicros = (m: number | null): string => (m === null ? 'n/a' : m.toFixed(1));
+
+function cpuNote(m: HttpMeasure): string {
+  return `${m.recordsPerSend.toFixed(0)} records per Kafka send, broker ${fmtMicros(m.cpu.brokerMicrosPerRecord)} µs/record (${m.cpu.brokerCores?.toFixed(2) ?? 'n/a'} cores), load generator ${m.loadCpuMicrosPerEvent.toFixed(1)} µs/event, machine ${m.cpu.machineBusyCores.toFixed(2)} of ${os.cpus().length} cores busy`;
+}
+
+function printProfile(summary: ProfileSummary): void {
+  console.log(`\n  where the server's time goes (${summary.busyMs} ms busy, under --cpu-prof):`);
+  for (const m of summary.byModule.slice(0, 14))
+    console.log(`    ${m.percent.toFixed(1).padStart(5)}%  ${m.module}`);
+  console.log('  top functions (self time):');
+  for (const f of summary.topFunctions.slice(0, 16))
+    console.log(`    ${f.percent.toFixed(1).padStart(5)}%  ${f.fn}`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The orchestrator.
 
@@ -532,7 +674,13 @@ interface HttpMeasure extends LoadResult {
   readonly eventsPerSec: number;
   readonly acceptedEvents: number;
   readonly serverCpuMicrosPerEvent: number;
+  readonly loadCpuMicrosPerEvent: number;
+  /** Records per coalesced Kafka send: how much the batcher gathered per round trip. */
+  readonly recordsPerSend: number;
+  readonly cpu: CpuShares;
 }
+
+const BROKER_PID = brokerPid();
 
 async function measureHttp(
   server: ServerHandle,
@@ -544,6 +692,7 @@ async function measureHttp(
 ): Promise<HttpMeasure> {
   const before = await metricValue(server.url, 'playloop_ingest_events_accepted_total');
   const cpuBefore = await metricValue(server.url, 'process_cpu_seconds_total');
+  const sendsBefore = await metricValue(server.url, 'playloop_ingest_produce_latency_seconds_count');
   const spec: LoadSpec = {
     url: server.url,
     bodiesFile,
@@ -551,9 +700,19 @@ async function measureHttp(
     durationSec,
     ...(rate === undefined ? {} : { rate }),
   };
+  const cpu0 = cpuSnapshot(BROKER_PID);
   const load = await childJson<LoadResult>(['--load', JSON.stringify(spec)]);
+  const cpu1 = cpuSnapshot(BROKER_PID);
+  // Requests still in flight when the load generator stopped are answered just after; wait
+  // for them, so they count in this measure and not in the next one.
+  await pollUntil(
+    async () => ((await metricValue(server.url, 'playloop_ingest_in_flight_bytes')) === 0 ? true : undefined),
+    { timeoutMs: 60_000, intervalMs: 50, what: 'the ingest server to answer every request' },
+  );
   const after = await metricValue(server.url, 'playloop_ingest_events_accepted_total');
   const cpuAfter = await metricValue(server.url, 'process_cpu_seconds_total');
+  const sends =
+    (await metricValue(server.url, 'playloop_ingest_produce_latency_seconds_count')) - sendsBefore;
   const acceptedEvents = after - before;
   // autocannon counts what was answered within the duration; requests still in flight then
   // are answered (and accepted) just after. Anything else is a failure of the bench.
@@ -573,7 +732,19 @@ async function measureHttp(
     eventsPerSec: answeredEvents / load.durationSec,
     acceptedEvents,
     serverCpuMicrosPerEvent: acceptedEvents === 0 ? 0 : ((cpuAfter - cpuBefore) * 1e6) / acceptedEvents,
+    loadCpuMicrosPerEvent: acceptedEvents === 0 ? 0 : (load.loadCpuSeconds * 1e6) / acceptedEvents,
+    recordsPerSend: sends === 0 ? 0 : acceptedEvents / sends,
+    cpu: cpuShares(cpu0, cpu1, BROKER_PID, acceptedEvents),
   };
+}
+
+/** Runs a baseline and notes the broker's and the machine's CPU while it ran. */
+async function withCpu<T extends { records: number }>(
+  run: () => Promise<T>,
+): Promise<T & { cpu: CpuShares }> {
+  const before = cpuSnapshot(BROKER_PID);
+  const result = await run();
+  return { ...result, cpu: cpuShares(before, cpuSnapshot(BROKER_PID), BROKER_PID, result.records) };
 }
 
 async function main(): Promise<void> {
@@ -581,6 +752,10 @@ async function main(): Promise<void> {
   const connections = Math.round(arg('connections', 48));
   const baselineRecords = Math.round(arg('records', 300_000));
   const profile = !process.argv.includes('--no-profile');
+  // --profile-only <batch>: only the profiled run, with that batch size; writes no results.
+  const profileOnly = process.argv.includes('--profile-only')
+    ? Math.round(arg('profile-only', 100))
+    : undefined;
   const java = !process.argv.includes('--no-java');
   const id = Date.now().toString(36);
   const config = benchConfig(id);
@@ -662,6 +837,34 @@ async function main(): Promise<void> {
       `ingest bench: ${events.length} distinct events over ${SESSIONS} sessions, mean ${meanJsonBytes} B as JSON, ${meanRecordBytes} B as Avro; load average ${load0.map((l) => l.toFixed(2)).join(' ')}`,
     );
 
+    if (profileOnly !== undefined) {
+      const profileDir = join(dir, 'profile');
+      const s = await startServer(config, profileDir);
+      const bodiesFile = profileOnly === 1 ? file1 : file100;
+      if (profileOnly !== 1 && profileOnly !== 100) throw new Error('--profile-only takes 1 or 100');
+      let m: HttpMeasure;
+      try {
+        await measureHttp(s, bodiesFile, profileOnly, connections, 2);
+        m = await measureHttp(s, bodiesFile, profileOnly, connections, durationSec);
+      } finally {
+        await s.stop();
+      }
+      console.log(
+        `  profiled batch=${profileOnly}: ${Math.round(m.eventsPerSec)} events/s, p99 ${m.p99Ms} ms, server CPU ${m.serverCpuMicrosPerEvent.toFixed(2)} µs/event; ${cpuNote(m)}`,
+      );
+      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+      const keep = process.argv.indexOf('--profile-out');
+      if (file !== undefined && keep !== -1 && process.argv[keep + 1] !== undefined) {
+        copyFileSync(join(profileDir, file), process.argv[keep + 1] as string);
+      }
+      if (file !== undefined) {
+        printProfile(
+          summarizeProfile(JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile),
+        );
+      }
+      return;
+    }
+
     // HTTP measures, one server for all three.
     const server = await startServer(config);
     let b100: HttpMeasure;
@@ -671,9 +874,13 @@ async function main(): Promise<void> {
       // Warm-up: JIT, connections, producer.
       await measureHttp(server, file100, 100, connections, 3);
       b100 = await measureHttp(server, file100, 100, connections, durationSec);
-      console.log(`  HTTP batch=100: ${Math.round(b100.eventsPerSec)} events/s, p99 ${b100.p99Ms} ms`);
+      console.log(
+        `  HTTP batch=100: ${Math.round(b100.eventsPerSec)} events/s, p99 ${b100.p99Ms} ms; server ${b100.serverCpuMicrosPerEvent.toFixed(1)} µs/event, ${cpuNote(b100)}`,
+      );
       b1 = await measureHttp(server, file1, 1, connections, durationSec);
-      console.log(`  HTTP batch=1:   ${Math.round(b1.eventsPerSec)} events/s, p99 ${b1.p99Ms} ms`);
+      console.log(
+        `  HTTP batch=1:   ${Math.round(b1.eventsPerSec)} events/s, p99 ${b1.p99Ms} ms; server ${b1.serverCpuMicrosPerEvent.toFixed(1)} µs/event, ${cpuNote(b1)}`,
+      );
       const rate = TARGET_EVENTS_PER_SEC / 2 / 100;
       paced = await measureHttp(server, file100, 100, Math.max(connections, 64), durationSec, rate);
       console.log(
@@ -684,19 +891,25 @@ async function main(): Promise<void> {
     }
     const accepted = await countRecords(config, config.topics.events);
 
-    const kafkajs = await childJson<ThroughputResult>([
-      '--kafkajs',
-      JSON.stringify({
-        brokers: config.kafka.brokers,
-        topic: baselineTopics.kafkajs,
-        recordsFile,
-        total: baselineRecords,
-        chunk: 1_000,
-      } satisfies RecordsSpec),
-    ]);
-    console.log(`  kafkajs alone:  ${Math.round(kafkajs.recordsPerSec)} records/s`);
+    const kafkajs = await withCpu(() =>
+      childJson<ThroughputResult>([
+        '--kafkajs',
+        JSON.stringify({
+          brokers: config.kafka.brokers,
+          topic: baselineTopics.kafkajs,
+          recordsFile,
+          total: baselineRecords,
+          chunk: 1_000,
+        } satisfies RecordsSpec),
+      ]),
+    );
+    console.log(
+      `  kafkajs alone:  ${Math.round(kafkajs.recordsPerSec)} records/s; kafkajs CPU ${fmtMicros(kafkajs.clientCpuMicrosPerRecord ?? null)} µs/record, broker ${fmtMicros(kafkajs.cpu.brokerMicrosPerRecord)} µs/record`,
+    );
     const perf = java
-      ? await producerPerformance(config.kafka.brokers, baselineTopics.java, baselineRecords, meanRecordBytes)
+      ? await withCpu(() =>
+          producerPerformance(config.kafka.brokers, baselineTopics.java, baselineRecords, meanRecordBytes),
+        )
       : undefined;
     if (perf)
       console.log(`  ProducerPerformance: ${Math.round(perf.recordsPerSec)} records/s (${perf.line})`);
@@ -719,14 +932,7 @@ async function main(): Promise<void> {
       }
       if (file !== undefined) {
         summary = summarizeProfile(JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile);
-        console.log(
-          `\n  where the server's time goes (batch=100, ${summary.busyMs} ms busy, under --cpu-prof):`,
-        );
-        for (const m of summary.byModule.slice(0, 14))
-          console.log(`    ${m.percent.toFixed(1).padStart(5)}%  ${m.module}`);
-        console.log('  top functions (self time):');
-        for (const f of summary.topFunctions.slice(0, 12))
-          console.log(`    ${f.percent.toFixed(1).padStart(5)}%  ${f.fn}`);
+        printProfile(summary);
       }
     }
 
@@ -739,7 +945,7 @@ async function main(): Promise<void> {
         baseline: kafkajsRow,
         higherIsBetter: true,
         target: { value: TARGET_EVENTS_PER_SEC, met: b100.eventsPerSec >= TARGET_EVENTS_PER_SEC },
-        note: `${connections} connections; p50 ${b100.p50Ms} ms, p99 ${b100.p99Ms} ms; server CPU ${b100.serverCpuMicrosPerEvent.toFixed(2)} µs/event`,
+        note: `${connections} connections; p50 ${b100.p50Ms} ms, p99 ${b100.p99Ms} ms; server CPU ${b100.serverCpuMicrosPerEvent.toFixed(2)} µs/event; ${cpuNote(b100)}`,
       },
       {
         name: 'HTTP -> Kafka, batch=1',
@@ -747,7 +953,24 @@ async function main(): Promise<void> {
         unit: 'events/s',
         baseline: kafkajsRow,
         higherIsBetter: true,
-        note: `p50 ${b1.p50Ms} ms, p99 ${b1.p99Ms} ms; server CPU ${b1.serverCpuMicrosPerEvent.toFixed(2)} µs/event`,
+        note: `p50 ${b1.p50Ms} ms, p99 ${b1.p99Ms} ms; server CPU ${b1.serverCpuMicrosPerEvent.toFixed(2)} µs/event; ${cpuNote(b1)}`,
+      },
+      {
+        // The budget: at the target rate every event may cost the machine's cores / rate of
+        // CPU, for the server, the broker and the load generator together.
+        name: 'CPU per event, server + broker (batch=100)',
+        value: b100.serverCpuMicrosPerEvent + (b100.cpu.brokerMicrosPerRecord ?? 0),
+        unit: 'µs/event',
+        higherIsBetter: false,
+        target: {
+          value: CPU_BUDGET_MICROS,
+          met:
+            b100.serverCpuMicrosPerEvent +
+              (b100.cpu.brokerMicrosPerRecord ?? 0) +
+              b100.loadCpuMicrosPerEvent <=
+            CPU_BUDGET_MICROS,
+        },
+        note: `${os.cpus().length} cores / ${TARGET_EVENTS_PER_SEC} events/s = ${CPU_BUDGET_MICROS.toFixed(0)} µs per event for everything; server ${b100.serverCpuMicrosPerEvent.toFixed(1)}, broker ${fmtMicros(b100.cpu.brokerMicrosPerRecord)}, load generator ${b100.loadCpuMicrosPerEvent.toFixed(1)}; broker under ProducerPerformance ${fmtMicros(perf?.cpu.brokerMicrosPerRecord ?? null)} µs/record, under kafkajs alone ${fmtMicros(kafkajs.cpu.brokerMicrosPerRecord)}; kafkajs alone spends ${fmtMicros(kafkajs.clientCpuMicrosPerRecord ?? null)} µs/record of its own`,
       },
       {
         name: `HTTP p99 at ${TARGET_EVENTS_PER_SEC / 2} events/s offered`,
@@ -768,7 +991,7 @@ async function main(): Promise<void> {
           ? {}
           : { baseline: { name: 'ProducerPerformance', value: perf.recordsPerSec } }),
         higherIsBetter: true,
-        note: 'idempotent, acks=-1, sendBatch of 1,000 records, one at a time',
+        note: `idempotent, acks=-1, sendBatch of 1,000 records, one at a time; kafkajs CPU ${fmtMicros(kafkajs.clientCpuMicrosPerRecord ?? null)} µs/record, broker ${fmtMicros(kafkajs.cpu.brokerMicrosPerRecord)} µs/record, machine ${kafkajs.cpu.machineBusyCores.toFixed(2)} cores busy`,
       },
       ...(perf === undefined
         ? []
@@ -778,7 +1001,7 @@ async function main(): Promise<void> {
               value: perf.recordsPerSec,
               unit: 'records/s',
               higherIsBetter: true,
-              note: `acks=all, idempotent, ${meanRecordBytes} B records, keys over ${SESSIONS}; ${perf.line}`,
+              note: `acks=all, idempotent, ${meanRecordBytes} B records, keys over ${SESSIONS}; broker ${fmtMicros(perf.cpu.brokerMicrosPerRecord)} µs/record, machine ${perf.cpu.machineBusyCores.toFixed(2)} cores busy; ${perf.line}`,
             } satisfies BenchRow,
           ]),
     ];

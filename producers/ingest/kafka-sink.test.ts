@@ -2,7 +2,7 @@ import type { Kafka, ProducerBatch, ProducerConfig } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
 import { pollUntil } from '../../core/retry.ts';
-import { KafkaSink } from './kafka-sink.ts';
+import { KafkaSink, topicMessagesOf } from './kafka-sink.ts';
 
 /** Just enough of kafkajs for the sink: producers that record, an admin that answers metadata. */
 class FakeKafka {
@@ -94,6 +94,18 @@ describe('Kafka sink', () => {
       ],
     });
     await sink.close();
+  });
+
+  it('hands a single-topic send to kafkajs as it is, without a copy per record', () => {
+    const records = [
+      { topic: 'events', key: 'a', value: Buffer.from('1') },
+      { topic: 'events', key: 'b', value: Buffer.from('2') },
+    ];
+    const [only, ...rest] = topicMessagesOf(records);
+    expect(rest).toEqual([]);
+    expect(only?.topic).toBe('events');
+    expect(only?.messages).toBe(records);
+    expect(topicMessagesOf([])).toEqual([]);
   });
 
   it('goes down on a failed send, answers at once while down, and recovers with a fresh producer', async () => {

@@ -10,7 +10,7 @@
  * sequence numbers survive the outage) is connected and requests flow again; no operator
  * is needed.
  */
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { errorMessage, PlayloopError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { OutRecord } from './encode.ts';
@@ -31,6 +31,29 @@ export interface KafkaSinkOptions {
   readonly probeTopic: string;
   readonly log: Logger;
   readonly onStateChange?: (up: boolean) => void;
+}
+
+/**
+ * Records grouped by topic for `sendBatch`. A record is a kafkajs Message as it is (key and
+ * value; the extra `topic` is ignored), so the usual send, every record for the events
+ * topic, passes the array through without a copy or an object per record.
+ */
+export function topicMessagesOf(records: readonly OutRecord[]): TopicMessages[] {
+  const first = records[0];
+  if (first === undefined) return [];
+  if (records.every((r) => r.topic === first.topic)) {
+    return [{ topic: first.topic, messages: records as OutRecord[] as Message[] }];
+  }
+  const byTopic = new Map<string, Message[]>();
+  for (const r of records) {
+    let messages = byTopic.get(r.topic);
+    if (messages === undefined) {
+      messages = [];
+      byTopic.set(r.topic, messages);
+    }
+    messages.push(r);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
 export class KafkaSink implements RecordSink {
@@ -70,20 +93,11 @@ export class KafkaSink implements RecordSink {
     if (!this.available || producer === undefined) {
       throw new PlayloopError('KAFKA_UNAVAILABLE', 'Kafka is down; ingest is probing for its return');
     }
-    const byTopic = new Map<string, Message[]>();
-    for (const r of records) {
-      let messages = byTopic.get(r.topic);
-      if (messages === undefined) {
-        messages = [];
-        byTopic.set(r.topic, messages);
-      }
-      messages.push({ key: r.key, value: r.value });
-    }
     try {
       await producer.sendBatch({
         acks: -1,
         timeout: this.options.ackTimeoutMs,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        topicMessages: topicMessagesOf(records),
       });
     } catch (cause) {
       this.markDown(cause);

@@ -103,7 +103,8 @@ function asObject(c: Checker, value: unknown, rel: string): Obj | undefined {
 
 function checkKeys(c: Checker, o: Obj, rel: string, allowed: ReadonlySet<string>): void {
   for (const key in o) {
-    if (!Object.hasOwn(o, key)) continue;
+    // The usual key is allowed: one lookup. No allowed set holds a forbidden key.
+    if (allowed.has(key) || !Object.hasOwn(o, key)) continue;
     if (FORBIDDEN_KEYS.has(key)) {
       c.fail('forbidden_key', pathOfKey(key, rel), `the key "${key}" is never accepted`);
       return;
