@@ -1,5 +1,7 @@
 /**
- * `npm run bench -- control-plane [--duration 10] [--connections 32] [--rate 5000] [--rounds 2] [--no-kafka]`
+ * `npm run bench -- control-plane [--duration 10] [--connections 32] [--rate 5000] [--rounds 2] [--no-kafka]
+ *   [--no-profile] [--profile-out file.cpuprofile]`
+ * `npm run bench -- control-plane --summarize file.cpuprofile [plans]`: the summary of a kept profile.
  *
  * Playback plans per second and their latency, beside a baseline measured in the same run:
  * a bare fastify route that takes the same JSON body and returns a static plan (the same
@@ -20,9 +22,17 @@
  * is shared, so the measures alternate between the two servers for `rounds` rounds and each
  * keeps its best round; server CPU time per request is reported too, being much less
  * sensitive to neighbours than wall-clock throughput.
+ *
+ * Then, unless --no-profile, one more saturated run of the control plane under the V8 CPU
+ * profiler (the same sampler as `node --cpu-prof`, started through node:inspector so the
+ * profile covers exactly that run and not the baseline or the warm-up): self time by module
+ * and by function, and time with a function anywhere on the stack. `--profile-out` keeps the
+ * .cpuprofile for Chrome DevTools.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Profiler } from 'node:inspector';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -147,6 +157,178 @@ function load(spec: LoadSpec): Promise<LoadResult> {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// The CPU profile of the control plane, summarised.
+
+type CpuProfile = Profiler.Profile;
+type CallFrame = Profiler.ProfileNode['callFrame'];
+
+export interface ProfileLine {
+  readonly name: string;
+  /** Share of the sampled, non-idle time, in percent. */
+  readonly percent: number;
+}
+
+export interface ProfileSummary {
+  readonly busyMs: number;
+  readonly idleMs: number;
+  /** Self time by module: a repository file, an npm package, a node core module, GC. */
+  readonly byModule: readonly ProfileLine[];
+  /** Self time by function. */
+  readonly topFunctions: readonly ProfileLine[];
+  /** Time with the (named) function of this repository anywhere on the stack, once per sample. */
+  readonly inclusive: readonly ProfileLine[];
+  /** Parts of serving a plan, by what is on the stack (first matching area wins). */
+  readonly areas: readonly ProfileLine[];
+}
+
+/** Parts of serving a plan, recognised by a frame on the stack (`function url`), in order. */
+const AREAS: ReadonlyArray<readonly [string, RegExp]> = [
+  ['socket writes (writev, the same for any route)', /^writev /],
+  ['garbage collection', /^\(garbage collector\) /],
+  [
+    'allocation events to Kafka (emitter, Avro, kafkajs)',
+    /kafkajs|avsc|allocations\.ts|allocation-producer|partitioner\.ts|infra\/registry/,
+  ],
+  ['the plan (planner, ranking, assignment, signing, JSON)', /control-plane\/plan\/(planner|render)\.ts/],
+  ['response serialization by fastify', /^serialize .*fastify\/lib\/reply/],
+  ['request body check', /control-plane\/plan\/request\.ts/],
+  ['viewer token check', /control-plane\/auth\/viewer-token\.ts/],
+  ['metrics (prom-client)', /prom-client/],
+];
+
+/** Frames every stack passes through: their inclusive time says nothing. */
+const WRAPPERS = new Set([
+  '(root)',
+  '(program)',
+  '(idle)',
+  '(garbage collector)',
+  '(anonymous)',
+  'processTicksAndRejections',
+  'runMicrotasks',
+  'listOnTimeout',
+  'processTimers',
+  'emit',
+]);
+
+const REPO_DIRS = /\/((?:control-plane|core|infra|experiments|schemas|bench)\/.+)$/;
+
+function moduleOf(frame: CallFrame): string {
+  const { url, functionName } = frame;
+  if (url === '') {
+    if (functionName === '(garbage collector)' || functionName === '(program)' || functionName === '(idle)')
+      return functionName;
+    return 'V8 builtins';
+  }
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg !== null) return pkg[1] as string;
+  const own = REPO_DIRS.exec(url);
+  if (own !== null) return own[1] as string;
+  const core = /^node:(?:internal\/)?([^/]+)/.exec(url);
+  if (core !== null) return `node:${core[1]}`;
+  return url.slice(-48);
+}
+
+function frameName(frame: CallFrame): string {
+  const { url, functionName, lineNumber } = frame;
+  if (url === '') return functionName || '(anonymous)';
+  const pkg = /node_modules\/(.+)$/.exec(url);
+  const file =
+    pkg !== null ? pkg[1] : (REPO_DIRS.exec(url)?.[1] ?? url.replace(/^node:(internal\/)?/, 'node:'));
+  return `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
+}
+
+export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  const modules = new Map<string, number>();
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  const areas = new Map<string, number>();
+  let busy = 0;
+  let idle = 0;
+  for (let i = 0; i < samples.length; i++) {
+    // A sample stands for the time until the next one.
+    const dt = deltas[i + 1] ?? 0;
+    const node = byId.get(samples[i] as number);
+    if (node === undefined) continue;
+    const mod = moduleOf(node.callFrame);
+    if (mod === '(idle)') {
+      idle += dt;
+      continue;
+    }
+    busy += dt;
+    modules.set(mod, (modules.get(mod) ?? 0) + dt);
+    const name = frameName(node.callFrame);
+    self.set(name, (self.get(name) ?? 0) + dt);
+    const onStack = new Set<string>();
+    const stack: string[] = [];
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const frame = byId.get(id)?.callFrame;
+      if (frame === undefined) continue;
+      stack.push(`${frame.functionName} ${frame.url}`);
+      if (WRAPPERS.has(frame.functionName || '(anonymous)') || !REPO_DIRS.test(frame.url)) continue;
+      onStack.add(frameName(frame));
+    }
+    for (const n of onStack) inclusive.set(n, (inclusive.get(n) ?? 0) + dt);
+    const area =
+      AREAS.find(([, pattern]) => stack.some((f) => pattern.test(f)))?.[0] ??
+      'the rest (HTTP parsing, fastify, node streams)';
+    areas.set(area, (areas.get(area) ?? 0) + dt);
+  }
+  const lines = (m: Map<string, number>, n: number): ProfileLine[] =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, us]) => ({ name, percent: Math.round((1_000 * us) / Math.max(1, busy)) / 10 }));
+  return {
+    busyMs: Math.round(busy / 1_000),
+    idleMs: Math.round(idle / 1_000),
+    byModule: lines(modules, top),
+    topFunctions: lines(self, top),
+    inclusive: lines(inclusive, top),
+    areas: lines(areas, AREAS.length + 1),
+  };
+}
+
+function printProfile(
+  summary: ProfileSummary,
+  plans: number,
+  base?: { readonly summary: ProfileSummary; readonly result: LoadResult },
+): void {
+  console.log(
+    `\n  where the control plane's time goes (saturated, ${summary.busyMs} ms busy, ${summary.idleMs} ms idle, ` +
+      `${plans} plans: ${((summary.busyMs * 1_000) / Math.max(1, plans)).toFixed(1)} µs sampled per plan):`,
+  );
+  const show = (title: string, lines: readonly ProfileLine[], n: number): void => {
+    console.log(`  ${title}`);
+    for (const l of lines.slice(0, n)) console.log(`    ${l.percent.toFixed(1).padStart(5)}%  ${l.name}`);
+  };
+  show('by part of the work (what is on the stack):', summary.areas, AREAS.length + 1);
+  if (base !== undefined) {
+    // Sampled time is wall-clock time on the JavaScript thread (a descheduled thread is still
+    // sampled): on a loaded machine both inflate, so compare the two columns, not the values.
+    const perRequest = (s: ProfileSummary, n: number, share: number): number =>
+      (share * s.busyMs * 1_000) / 100 / Math.max(1, n);
+    const baseAreas = new Map(base.summary.areas.map((a) => [a.name, a.percent]));
+    console.log(
+      `  µs sampled per request, control plane / static route: ${perRequest(summary, plans, 100).toFixed(0)} / ${perRequest(base.summary, base.result.ok, 100).toFixed(0)}`,
+    );
+    for (const a of summary.areas) {
+      const b = baseAreas.get(a.name);
+      console.log(
+        `    ${perRequest(summary, plans, a.percent).toFixed(1).padStart(6)} / ${(b === undefined ? 0 : perRequest(base.summary, base.result.ok, b)).toFixed(1).padStart(6)}  ${a.name}`,
+      );
+    }
+  }
+  show('by module (self time):', summary.byModule, 16);
+  show('top functions (self time):', summary.topFunctions, 16);
+  show("the repository's functions on the stack (inclusive):", summary.inclusive, 16);
+}
+
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
   const value = at === -1 ? undefined : Number(process.argv[at + 1]);
@@ -159,6 +341,7 @@ async function main(): Promise<void> {
   const rate = arg('rate', 5_000);
   const roundCount = Math.round(arg('rounds', 2));
   const useKafka = !process.argv.includes('--no-kafka');
+  const useProfile = !process.argv.includes('--no-profile');
   const config = loadConfig({
     overrides: { topics: { allocations: `bench.control-plane.${Date.now().toString(36)}.allocations` } },
   });
@@ -298,6 +481,30 @@ async function main(): Promise<void> {
   const baseRate = bestRate((r) => r.baseRate);
   const cpRate = bestRate((r) => r.cpRate);
 
+  // The profiled runs: saturated, like the throughput measure, after every measured round so
+  // the profiler's own cost touches none of them; the static route too, so each part of the
+  // work can be read as µs per request beside what any route costs.
+  let profile: { summary: ProfileSummary; result: LoadResult } | undefined;
+  let baseProfile: { summary: ProfileSummary; result: LoadResult } | undefined;
+  if (useProfile) {
+    const profiled = async (url: string, out?: string) => {
+      const session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      // 200 µs between samples: a plan takes about that long, so most plans are seen.
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+      const result = await load({ ...common, url, durationSec });
+      const { profile: cpuProfile } = await session.post('Profiler.stop');
+      session.disconnect();
+      if (out !== undefined) writeFileSync(out, JSON.stringify(cpuProfile));
+      return { summary: summarizeProfile(cpuProfile), result };
+    };
+    const keep = process.argv.indexOf('--profile-out');
+    profile = await profiled(cpUrl, keep === -1 ? undefined : process.argv[keep + 1]);
+    baseProfile = await profiled(baseUrl);
+  }
+
   await emitter?.flush();
   const emitted = emitter?.stats();
   await baseline.close();
@@ -311,9 +518,10 @@ async function main(): Promise<void> {
     );
   }
 
+  rmSync(dir, { recursive: true, force: true });
   const failures = rounds.reduce(
     (n, r) => n + r.cp.result.non2xx + r.cp.result.errors + r.cpRate.non2xx + r.cpRate.errors,
-    0,
+    (profile?.result.non2xx ?? 0) + (profile?.result.errors ?? 0),
   );
   const rows: BenchRow[] = [
     {
@@ -364,6 +572,7 @@ async function main(): Promise<void> {
       `  allocation events: ${emitted.sent} produced to Kafka, dropped ${JSON.stringify(emitted.dropped)}, breaker ${emitted.breaker}`,
     );
   }
+  if (profile !== undefined) printProfile(profile.summary, profile.result.ok, baseProfile);
   const file = writeResults('control-plane', rows, {
     settings: {
       durationSec,
@@ -371,12 +580,15 @@ async function main(): Promise<void> {
       rate,
       rounds: roundCount,
       kafka: useKafka,
+      profile: useProfile,
       viewers: tokens.length,
       bodies: bodies.length,
     },
     loadAverage: loadavg(),
     rounds,
     allocations: emitted ?? null,
+    profile: profile === undefined ? null : { ...profile.summary, run: profile.result },
+    baselineProfile: baseProfile === undefined ? null : { ...baseProfile.summary, run: baseProfile.result },
   });
   console.log(`\nwrote ${file}`);
   if (failures > 0) {
@@ -385,8 +597,16 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--load') {
-  await runLoad(JSON.parse(process.argv[3] as string) as LoadSpec);
-} else {
-  await main();
+// Run only as a program (bench/run.ts, or a child of this file); importing it runs nothing.
+if (process.argv[1] === import.meta.filename) {
+  if (process.argv[2] === '--load') {
+    await runLoad(JSON.parse(process.argv[3] as string) as LoadSpec);
+  } else if (process.argv[2] === '--summarize') {
+    // A profile kept with --profile-out, summarised again (e.g. to compare two runs).
+    const file = process.argv[3] as string;
+    const plans = Number(process.argv[4] ?? 0);
+    printProfile(summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile), plans);
+  } else {
+    await main();
+  }
 }

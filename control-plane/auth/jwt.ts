@@ -81,7 +81,7 @@ function mac(key: KeyObject, signingInput: string): Buffer {
 /** Signs `claims` (which should carry `exp`, seconds since the epoch) with the active key. */
 export function signJwt(claims: Readonly<Record<string, unknown>>, ring: JwtKeyring): string {
   const input = `${ring.active.header}.${b64url(JSON.stringify(claims))}`;
-  return `${input}.${mac(ring.active.key, input).toString('base64url')}`;
+  return `${input}.${createHmac('sha256', ring.active.key).update(input).digest('base64url')}`;
 }
 
 /**

@@ -5,7 +5,9 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { errorMessage, PlayloopError } from '../../core/errors.ts';
+import { applyKafkajsIdleFix } from '../../infra/kafkajs-idle-fix.ts';
 import type { EncodedRecord } from './allocations.ts';
+import { javaCompatiblePartitioner } from './partitioner.ts';
 
 export interface AllocationProducer {
   send(records: readonly EncodedRecord[]): Promise<void>;
@@ -17,13 +19,22 @@ export function kafkaAllocationProducer(
   topic: string,
   ackTimeoutMs = 5_000,
 ): AllocationProducer {
+  // Without it, the producer's connection spins a 1 ms timer for as long as it is open: CPU
+  // taken from every plan (infra/kafkajs-idle-fix.ts).
+  applyKafkajsIdleFix();
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
 
   const connected = (): Promise<Producer> => {
     if (producer !== undefined) return Promise.resolve(producer);
     connecting ??= (async () => {
-      const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 2 } });
+      const p = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        retry: { retries: 2 },
+        // The DefaultPartitioner's choice, computed without Long arithmetic (partitioner.ts).
+        createPartitioner: javaCompatiblePartitioner,
+      });
       try {
         await p.connect();
       } catch (cause) {

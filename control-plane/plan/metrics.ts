@@ -35,8 +35,43 @@ class Mirror {
   }
 }
 
+/** The OCA a plan ranked first, as the plan's metrics label it. */
+export interface FirstOca {
+  readonly oca: { readonly id: string };
+  readonly proximity: string;
+}
+
+/** Distinct first OCAs held before they are added to the counter anyway (a bound, not a rate). */
+const MAX_PENDING = 1_024;
+
 export function createControlPlaneMetrics(samples: MetricsSamples, registry: Registry = new Registry()) {
   const registers = [registry];
+  // Successful plans are counted as plain numbers and added to their counters when scraped:
+  // prom-client hashes and validates the labels of every inc(), a cost paid per plan for
+  // what a scrape every few seconds needs. Keyed by the ranked entry itself (the planner
+  // shares one per cohort), so counting is one Map update.
+  let plansOk = 0;
+  const firstOcas = new Map<FirstOca, number>();
+  const flushPlans = (): void => {
+    if (plansOk > 0) plans.inc({ outcome: 'ok' }, plansOk);
+    plansOk = 0;
+    for (const [first, n] of firstOcas) firstOca.inc({ oca: first.oca.id, proximity: first.proximity }, n);
+    firstOcas.clear();
+  };
+  const plans = new Counter({
+    name: 'playloop_control_plane_plans_total',
+    help: 'Playback plan requests by outcome: ok, or the error code returned.',
+    labelNames: ['outcome'] as const,
+    registers,
+    collect: flushPlans,
+  });
+  const firstOca = new Counter({
+    name: 'playloop_control_plane_plan_first_oca_total',
+    help: 'Plans by the OCA ranked first and its proximity to the viewer.',
+    labelNames: ['oca', 'proximity'] as const,
+    registers,
+    collect: flushPlans,
+  });
   const sent = new Mirror();
   const droppedBy = new Map<string, Mirror>();
   const dropped = (reason: string): Mirror => {
@@ -49,22 +84,19 @@ export function createControlPlaneMetrics(samples: MetricsSamples, registry: Reg
   };
   return {
     registry,
-    plans: new Counter({
-      name: 'playloop_control_plane_plans_total',
-      help: 'Playback plan requests by outcome: ok, or the error code returned.',
-      labelNames: ['outcome'] as const,
-      registers,
-    }),
+    /** Failed plans by error code; successful ones go through planServed. */
+    plans,
+    firstOca,
+    /** One successful plan, and the OCA it ranked first. */
+    planServed(first: FirstOca): void {
+      plansOk++;
+      firstOcas.set(first, (firstOcas.get(first) ?? 0) + 1);
+      if (firstOcas.size > MAX_PENDING) flushPlans();
+    },
     planSeconds: new Histogram({
       name: 'playloop_control_plane_plan_seconds',
       help: 'Time to build a playback plan (handler only, successful plans).',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
-      registers,
-    }),
-    firstOca: new Counter({
-      name: 'playloop_control_plane_plan_first_oca_total',
-      help: 'Plans by the OCA ranked first and its proximity to the viewer.',
-      labelNames: ['oca', 'proximity'] as const,
       registers,
     }),
     fallbacks: new Counter({

@@ -2,14 +2,21 @@
  * Builds playback plans, steering manifests and steered multivariant playlists from what the
  * control plane holds in memory: the catalog, the OCA fleet, the latest steering and ABR
  * configs, the experiment definitions and the availability. Nothing here does I/O; a plan is
- * a few map look-ups, one ranking, one rendezvous hash per OCA, two HMACs and a JSON object.
+ * a few map look-ups, the viewer's experiment buckets, two HMACs (media prefix, session
+ * token) and its JSON written from cached pieces (render.ts).
  *
  * What is reused between requests, and dropped when its inputs change:
  * - per ladder: the renditions in their plan shape, and the playable subset per device
  *   capabilities (a handful of distinct capability sets in practice);
  * - per (ISP, region): the steering view, rebuilt when config.steering changes;
+ * - per (title, ISP, region, policy): the ranking of the fleet, rebuilt when config.steering
+ *   or the availability changes;
  * - per (device class, ISP, country): the config layers of ABR, rebuilt when config.abr
- *   changes; experiment cells go on top per request (they depend on the viewer id).
+ *   changes, and per combination of experiment cells the effects of those cells and the ABR
+ *   with them on top, rebuilt when the experiment list changes (a viewer's cells depend on
+ *   the viewer id, so assignment itself runs per request);
+ * - per each of those objects: its JSON (render.ts), keyed by the object itself, so a new
+ *   config makes new JSON without any invalidation of its own.
  */
 
 import { PlayloopError } from '../../core/errors.ts';
@@ -32,24 +39,19 @@ import type { Ladder, Rendition } from '../media/ladder.ts';
 import { renderMultivariantPlaylist } from '../media/playlist.ts';
 import { type Keyring, signMediaPrefix } from '../signing/url-signing.ts';
 import { type SteeringManifest, steeringManifest } from '../steering/manifest.ts';
-import {
-  AbrIndex,
-  type AbrOverride,
-  type PlayerAbrConfig,
-  playerAbrConfig,
-  type ResolvedAbr,
-  withOverrides,
-} from './abr.ts';
+import { AbrIndex, type AbrOverride, type PlayerAbrConfig, type ResolvedAbr, withOverrides } from './abr.ts';
 import type { AllocationSink } from './allocations.ts';
 import { type Availability, holdsTitle } from './availability.ts';
 import type { AvailabilityProvider } from './availability-refresher.ts';
 import {
   type OcaDescriptor,
   type Proximity,
+  type RankedOca,
   type Ranking,
   rankOcas,
   type ViewerLocation,
 } from './ranking.ts';
+import { PlanJsonWriter, type PlanParts, steeringPath, toPlaybackPlan } from './render.ts';
 import { playableRenditions, startRendition } from './renditions.ts';
 import type { PlaybackRequest } from './request.ts';
 import { EMPTY_STEERING_VIEW, effectiveTtlSec, type SteeringView, steeringView } from './steering-view.ts';
@@ -196,13 +198,20 @@ function plannedRendition(r: Rendition): PlannedRendition {
   });
 }
 
-interface CellEffects {
+export interface CellEffects {
   readonly overrides: readonly AbrOverride[];
   readonly policy: SteeringPolicy | undefined;
   readonly cells: ReadonlyArray<{ key: string; cell: string; control: boolean }>;
 }
 
 const NO_CELLS: CellEffects = Object.freeze({ overrides: [], policy: undefined, cells: [] });
+
+/** `experiment/cell` of every cell the viewer is in, in experiment order: what the effects depend on. */
+function cellsKey(allocations: readonly Allocation[]): string {
+  let key = '';
+  for (const a of allocations) if (a.inExperiment) key += `${a.experimentKey}\u0000${a.cell}\u0000`;
+  return key;
+}
 
 /** What the viewer's cells change: ABR knobs (attributed to experiment/cell) and the steering policy. */
 export function cellEffects(allocations: readonly Allocation[]): CellEffects {
@@ -234,6 +243,14 @@ export class Planner {
   private abrIndex: AbrIndex | undefined;
   private experimentsSeen: readonly AssignableExperiment[] | undefined;
   private running: readonly AssignableExperiment[] = [];
+  /** Effects per combination of cells (cellsKey), for the current experiment list. */
+  private readonly effects = new Map<string, CellEffects>();
+  /** Config layers with a combination of cells on top; both keys are cached objects. */
+  private readonly abrWithCells = new WeakMap<ResolvedAbr, WeakMap<CellEffects, ResolvedAbr>>();
+  private readonly json = new PlanJsonWriter();
+  /** Per ranking: its Pathways (ranked, then drained holders); per playable set: the ids. */
+  private readonly pathways = new WeakMap<Ranking, readonly string[]>();
+  private readonly renditionIds = new WeakMap<readonly PlannedRendition[], readonly string[]>();
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(private readonly deps: PlannerDeps) {
@@ -295,6 +312,22 @@ export class Planner {
     return setBounded(this.abrBase, key, this.abrIndex.resolve({ deviceClass, isp, country }));
   }
 
+  /** The config layers of `base` with the cells' overrides on top, the same object each time. */
+  private withCells(base: ResolvedAbr, cells: CellEffects): ResolvedAbr {
+    if (cells.overrides.length === 0) return base;
+    let byCells = this.abrWithCells.get(base);
+    if (byCells === undefined) {
+      byCells = new WeakMap();
+      this.abrWithCells.set(base, byCells);
+    }
+    let resolved = byCells.get(cells);
+    if (resolved === undefined) {
+      resolved = withOverrides(base, cells.overrides);
+      byCells.set(cells, resolved);
+    }
+    return resolved;
+  }
+
   /** Ranks `ocas` for a title and viewer under the current steering config and availability. */
   rank(
     titleId: string,
@@ -338,6 +371,7 @@ export class Planner {
     const all = this.deps.experiments();
     if (all !== this.experimentsSeen) {
       this.experimentsSeen = all;
+      this.effects.clear();
       this.running = all
         .filter((exp) => exp.status === 'running')
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -365,7 +399,11 @@ export class Planner {
       };
       // What assign(definitions, unit) returns, without filtering and sorting on every call.
       allocations = running.map((exp) => assignOne(exp, unit));
-      effects = cellEffects(allocations);
+      const key = cellsKey(allocations);
+      effects =
+        key === ''
+          ? NO_CELLS
+          : (this.effects.get(key) ?? setBounded(this.effects, key, cellEffects(allocations)));
     } catch (err) {
       // A broken experiment set must not break playback: play without experiments, loudly.
       this.deps.onFallback?.('experiments-skipped');
@@ -380,12 +418,36 @@ export class Planner {
     return effects;
   }
 
+  /** The playback plan of a new session: see PlaybackPlan. */
   plan(
     titleId: string,
     viewer: ViewerContext,
     request: PlaybackRequest,
     publicBaseUrl: string,
   ): PlaybackPlan {
+    return toPlaybackPlan(this.decide(titleId, viewer, request, publicBaseUrl));
+  }
+
+  /**
+   * The same plan as `plan` gives, as its JSON text (what the server sends), and the OCA
+   * ranked first (for the metrics). Written from cached pieces: see render.ts.
+   */
+  planJson(
+    titleId: string,
+    viewer: ViewerContext,
+    request: PlaybackRequest,
+    publicBaseUrl: string,
+  ): { readonly json: string; readonly first: RankedOca } {
+    const parts = this.decide(titleId, viewer, request, publicBaseUrl);
+    return { json: this.json.write(parts), first: parts.ranking.ranked[0] as RankedOca };
+  }
+
+  private decide(
+    titleId: string,
+    viewer: ViewerContext,
+    request: PlaybackRequest,
+    publicBaseUrl: string,
+  ): PlanParts {
     const prepared = this.ladderOf(titleId);
     const { device, network } = request;
     const caps = `${device.codecs.join(',')}|${device.maxResolution.width}x${device.maxResolution.height}`;
@@ -429,15 +491,25 @@ export class Planner {
     if (ranking.lastResort) this.deps.onFallback?.('drained-only');
     const availability = this.deps.availability.current();
 
-    const abr = withOverrides(this.abrFor(device.class, viewer.isp, viewer.country), cells.overrides);
+    const abr = this.withCells(this.abrFor(device.class, viewer.isp, viewer.country), cells);
     const start = startRendition(playable, network.throughputKbps, abr.knobs.abrBandWidthUpFactor);
 
     const expiresAtSec = Math.floor(nowMs / 1000) + this.deps.settings.urlTtlSec;
     const prefix = signMediaPrefix({ titleId, sessionId, expiresAtSec }, this.deps.mediaKeyring);
     // Pathways: the ranked OCAs, then drained holders, so steering can bring the session
     // back to one of them when it recovers (a Pathway missing from the playlist is lost).
-    const pathways = ranking.ranked.map((r) => r.oca.id);
-    for (const e of ranking.excluded) if (e.reason === 'drained') pathways.push(e.oca.id);
+    let pathways = this.pathways.get(ranking);
+    if (pathways === undefined) {
+      const ids = ranking.ranked.map((r) => r.oca.id);
+      for (const e of ranking.excluded) if (e.reason === 'drained') ids.push(e.oca.id);
+      pathways = Object.freeze(ids);
+      this.pathways.set(ranking, pathways);
+    }
+    let renditionIds = this.renditionIds.get(playable);
+    if (renditionIds === undefined) {
+      renditionIds = Object.freeze(playable.map((r) => r.id));
+      this.renditionIds.set(playable, renditionIds);
+    }
     const claims: SessionClaims = {
       sid: sessionId,
       tid: titleId,
@@ -445,52 +517,32 @@ export class Planner {
       reg: viewer.region,
       pol: policy,
       oc: pathways,
-      rv: playable.map((r) => r.id),
+      rv: renditionIds,
       fv: start?.id ?? null,
       exp: expiresAtSec,
     };
     const token = signSessionToken(claims, this.deps.sessionRing);
     const view = this.steeringViewFor(location);
-    const steeringHealth = this.deps.steering.health();
-    const abrHealth = this.deps.abr.health();
-    const player = playerAbrConfig(abr);
-
     return {
-      sessionId,
       titleId,
-      viewerId: viewer.viewerId,
-      issuedAtMs: nowMs,
+      viewer,
+      sessionId,
+      nowMs,
       expiresAtSec,
-      manifestUrl: `${publicBaseUrl}/v1/sessions/${sessionId}/master.m3u8?st=${token}`,
-      steering: {
-        uri: `${publicBaseUrl}${steeringPath(sessionId, token)}`,
-        ttlSec: effectiveTtlSec(view, this.deps.settings.steering),
-        pathwayId: first.oca.id,
-        policy,
-      },
-      ocas: ranking.ranked.map((r, i) => ({
-        id: r.oca.id,
-        rank: i + 1,
-        tier: r.oca.tier,
-        proximity: r.proximity,
-        region: r.oca.region,
-        isp: r.oca.isp,
-        state: r.state,
-        score: r.score,
-        healthKnown: r.healthKnown,
-        baseUrl: `${r.oca.url}${prefix}`,
-      })),
-      excludedOcas: ranking.excluded.map((e) => ({ id: e.oca.id, reason: e.reason })),
-      renditions: playable,
-      startRenditionId: start?.id ?? null,
-      abr: { hlsjs: player.hlsjs, dashjs: player.dashjs, knobs: abr.knobs, sources: abr.sources },
-      experiments: cells.cells,
-      network: { isp: viewer.isp, region: viewer.region, country: viewer.country },
-      config: {
-        steering: { source: steeringHealth.source, versions: view.versions },
-        abr: { source: abrHealth.source, layers: abr.layers },
-        availability: { source: availability.source, asOfMs: availability.asOfMs },
-      },
+      publicBaseUrl,
+      token,
+      prefix,
+      policy,
+      ttlSec: effectiveTtlSec(view, this.deps.settings.steering),
+      ranking,
+      playable,
+      start,
+      abr,
+      cells,
+      view,
+      steeringSource: this.deps.steering.health().source,
+      abrSource: this.deps.abr.health().source,
+      availability,
     };
   }
 
@@ -541,8 +593,4 @@ export class Planner {
       ...(firstVariantId === undefined ? {} : { firstVariantId }),
     });
   }
-}
-
-export function steeringPath(sessionId: string, token: string): string {
-  return `/v1/steering/${sessionId}?st=${token}`;
 }

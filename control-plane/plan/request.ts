@@ -53,6 +53,87 @@ export const playbackRequestSchema = z.strictObject({
 
 export type PlaybackRequest = z.output<typeof playbackRequestSchema>;
 
+const DEVICE_CLASS_SET: ReadonlySet<string> = new Set(DEVICE_CLASSES);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Every own key of `value` is one of `allowed` (the strictness of z.strictObject). */
+function onlyKeys(value: Record<string, unknown>, allowed: readonly string[]): boolean {
+  for (const key in value) if (!allowed.includes(key)) return false;
+  return true;
+}
+
+function intIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
+}
+
+/**
+ * The schema above, checked by hand for the bodies it accepts: a playback request is parsed on
+ * every plan, and zod's generic walk costs several times this. Anything it is not sure of
+ * (a bad field, an absent optional spelled `undefined`, an inherited key) returns undefined and
+ * goes to zod, which then decides and names the problems; so the two accept exactly the same
+ * bodies and produce the same value (request.test.ts compares them).
+ */
+export function parseAcceptedRequest(body: unknown): PlaybackRequest | undefined {
+  if (!isRecord(body) || !onlyKeys(body, ['device', 'network'])) return undefined;
+  const device = body['device'];
+  if (!isRecord(device) || !onlyKeys(device, ['class', 'codecs', 'maxResolution'])) return undefined;
+  const deviceClass = device['class'];
+  if (typeof deviceClass !== 'string' || !DEVICE_CLASS_SET.has(deviceClass)) return undefined;
+  const codecs = device['codecs'];
+  if (!Array.isArray(codecs) || codecs.length < 1 || codecs.length > 32) return undefined;
+  const codecsOut: string[] = [];
+  for (const codec of codecs as unknown[]) {
+    if (typeof codec !== 'string' || !CODEC.test(codec)) return undefined;
+    codecsOut.push(codec);
+  }
+  const resolution = device['maxResolution'];
+  if (!isRecord(resolution) || !onlyKeys(resolution, ['width', 'height'])) return undefined;
+  const width = resolution['width'];
+  const height = resolution['height'];
+  if (!intIn(width, 16, 7_680) || !intIn(height, 16, 4_320)) return undefined;
+  const network: PlaybackRequest['network'] = {};
+  if ('network' in body) {
+    const hints = body['network'];
+    if (!isRecord(hints) || !onlyKeys(hints, ['isp', 'region', 'country', 'throughputKbps']))
+      return undefined;
+    const { isp, region, country, throughputKbps } = hints;
+    if ('isp' in hints) {
+      if (typeof isp !== 'string' || !ISP_PATTERN.test(isp)) return undefined;
+      network.isp = isp;
+    }
+    if ('region' in hints) {
+      if (typeof region !== 'string' || !REGION.test(region)) return undefined;
+      network.region = region;
+    }
+    if ('country' in hints) {
+      if (typeof country !== 'string' || !COUNTRY_PATTERN.test(country)) return undefined;
+      network.country = country;
+    }
+    if ('throughputKbps' in hints) {
+      if (
+        typeof throughputKbps !== 'number' ||
+        !Number.isFinite(throughputKbps) ||
+        throughputKbps <= 0 ||
+        throughputKbps > 100_000_000
+      ) {
+        return undefined;
+      }
+      network.throughputKbps = throughputKbps;
+    }
+  }
+  return {
+    device: {
+      class: deviceClass as PlaybackRequest['device']['class'],
+      codecs: codecsOut,
+      maxResolution: { width, height },
+    },
+    network,
+  };
+}
+
 /** Parses a body or throws BAD_REQUEST naming every bad field. */
 export function parsePlaybackRequest(body: unknown): PlaybackRequest {
   if (body === undefined || body === null) {
@@ -60,6 +141,8 @@ export function parsePlaybackRequest(body: unknown): PlaybackRequest {
       details: { issues: ['(body): required'] },
     });
   }
+  const accepted = parseAcceptedRequest(body);
+  if (accepted !== undefined) return accepted;
   const result = playbackRequestSchema.safeParse(body);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => {

@@ -184,6 +184,35 @@ describe('viewer tokens', () => {
 });
 
 describe('POST /v1/playback/:titleId', () => {
+  it('counts served plans and their first OCA in /metrics, with the JSON content type', async () => {
+    const h = harness();
+    const auth = { authorization: `Bearer ${await token(h)}` };
+    const first = await h.server.app.inject({
+      method: 'POST',
+      url: '/v1/playback/title-001',
+      headers: auth,
+      payload: tv,
+    });
+    expect(first.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(first.headers['cache-control']).toBe('no-store');
+    const lead = (first.json() as PlaybackPlan).ocas[0] as PlaybackPlan['ocas'][number];
+    await plan(h);
+    const scrape = async (): Promise<string> =>
+      (await h.server.app.inject({ method: 'GET', url: '/metrics' })).body;
+    let text = await scrape();
+    expect(text).toMatch(/playloop_control_plane_plans_total\{outcome="ok"\} 2\n/);
+    expect(text).toContain(
+      `playloop_control_plane_plan_first_oca_total{oca="${lead.id}",proximity="${lead.proximity}"} 2\n`,
+    );
+    // Counts keep adding up across scrapes (a counter, not the plans since the last scrape).
+    await plan(h, { ...tv, network: { region: 'us-east' } }, 'viewer-2');
+    text = await scrape();
+    expect(text).toMatch(/playloop_control_plane_plans_total\{outcome="ok"\} 3\n/);
+    expect(text).toContain(
+      `playloop_control_plane_plan_first_oca_total{oca="${lead.id}",proximity="${lead.proximity}"} 2\n`,
+    );
+  });
+
   it('ranks OCAs by proximity, signs one media prefix, filters renditions and allocates', async () => {
     const h = harness();
     const p = await plan(h);

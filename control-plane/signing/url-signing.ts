@@ -25,11 +25,13 @@
  * single-object URLs); `signMediaPrefix`/`verifyMediaPath` are the path-token form above.
  * Pure: no clock, no I/O; callers pass `nowMs`.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 
 export interface SigningKey {
   readonly id: string;
   readonly secret: Buffer;
+  /** The secret imported once as an HMAC key: no key import per signature (every plan signs). */
+  readonly key: KeyObject;
 }
 
 /** The active key signs; every key in `byId` verifies (old keys stay until their URLs expire). */
@@ -70,7 +72,7 @@ export function createKeyring(keys: ReadonlyArray<{ id: string; secret: string |
     if (byId.has(key.id)) throw new TypeError(`signing key id ${key.id} appears twice`);
     const secret = typeof key.secret === 'string' ? Buffer.from(key.secret, 'utf8') : Buffer.from(key.secret);
     if (secret.length < 16) throw new TypeError(`signing key ${key.id} is shorter than 16 bytes`);
-    byId.set(key.id, Object.freeze({ id: key.id, secret }));
+    byId.set(key.id, Object.freeze({ id: key.id, secret, key: createSecretKey(secret) }));
   }
   return Object.freeze({ active: byId.get(first.id) as SigningKey, byId });
 }
@@ -85,8 +87,15 @@ export function keyringFromConfig(keys: readonly string[]): Keyring {
   );
 }
 
+/** What is signed: the context, the scope, the expiry and the key id, one per line. */
+function signedText(key: SigningKey, scope: string, exp: number): string {
+  return `${CONTEXT}\n${scope}\n${exp}\n${key.id}`;
+}
+
 function digest(key: SigningKey, scope: string, exp: number): Buffer {
-  return createHmac('sha256', key.secret).update(`${CONTEXT}\n${scope}\n${exp}\n${key.id}`).digest();
+  return createHmac('sha256', key.key)
+    .update(signedText(key, scope, exp))
+    .digest();
 }
 
 /** Signs `scope` until `expiresAtSec` (epoch seconds) with the active key or the one named. */
@@ -96,7 +105,13 @@ export function sign(scope: string, expiresAtSec: number, keyring: Keyring, keyI
   }
   const key = keyId === undefined ? keyring.active : keyring.byId.get(keyId);
   if (key === undefined) throw new TypeError(`unknown signing key id ${keyId}`);
-  return { exp: expiresAtSec, kid: key.id, sig: digest(key, scope, expiresAtSec).toString('base64url') };
+  return {
+    exp: expiresAtSec,
+    kid: key.id,
+    sig: createHmac('sha256', key.key)
+      .update(signedText(key, scope, expiresAtSec))
+      .digest('base64url'),
+  };
 }
 
 /**
@@ -184,8 +199,7 @@ export function signMediaPrefix(grant: MediaGrant, keyring: Keyring, keyId?: str
     throw new TypeError(`session id ${JSON.stringify(grant.sessionId)} is not path-safe`);
   }
   const s = sign(mediaScope(grant.titleId, grant.sessionId), grant.expiresAtSec, keyring, keyId);
-  const token = [grant.sessionId, s.exp, s.kid, s.sig].join(TOKEN_SEPARATOR);
-  return `${MEDIA_PATH_ROOT}${grant.titleId}/${token}/`;
+  return `${MEDIA_PATH_ROOT}${grant.titleId}/${grant.sessionId}${TOKEN_SEPARATOR}${s.exp}${TOKEN_SEPARATOR}${s.kid}${TOKEN_SEPARATOR}${s.sig}/`;
 }
 
 export type MediaPathResult =
