@@ -22,10 +22,11 @@ import {
   type CovariateSums,
   createRng,
   cupedAdjust,
+  type GroupSequentialState,
+  groupSequentialRepeatedPValue,
+  groupSequentialSequence,
   type MeanSummary,
   meansSampleSize,
-  msprtMixingVariance,
-  msprtSequence,
   quantileConfidenceInterval,
   quantileDifference,
   type Rng,
@@ -434,31 +435,21 @@ describe('analyzeExperiment (real ClickHouse)', () => {
     close(row(r, 'avgBitrateKbps', 'treatment').comparison?.pValue, br.pValue, 1e-6);
     close(row(r, 'avgBitrateKbps', 'treatment').comparison?.difference, br.difference, 1e-9);
 
-    // The secondary's mSPRT over daily cohorts of first allocations.
-    const days = [...new Set([...control, ...treatment].map((u) => Math.floor(u.allocatedAt / DAY)))].sort(
-      (a, b) => a - b,
-    );
-    const upTo = (units: readonly GeneratedUnit[], d: number): number[] =>
-      unitValues(
-        units.filter((u) => Math.floor(u.allocatedAt / DAY) <= d),
-        meanStartup,
-      );
-    // A look needs two values in each cell (cells alternate, so day 0 holds only control units).
-    const looks = days
-      .filter((d) => upTo(control, d).length >= 2 && upTo(treatment, d).length >= 2)
-      .map((d) => ({ control: summarize(upTo(control, d)), treatment: summarize(upTo(treatment, d)) }));
-    const last = looks[looks.length - 1] as { control: MeanSummary; treatment: MeanSummary };
-    const tau2 = msprtMixingVariance(
-      0.05,
-      (last.control.variance + last.treatment.variance) / (r.power?.plannedSamplePerCell as number),
-    );
-    const seq = msprtSequence({ alpha: 0.05, mixingVariance: tau2 }, looks).at(-1);
+    // The secondary's group-sequential test: this run is the experiment's first recorded run,
+    // so its one look, at information fraction n_h / planned n (harmonic mean of the cells' n).
+    const c = summarize(unitValues(control, meanStartup));
+    const t = summarize(unitValues(treatment, meanStartup));
+    const planned = r.power?.plannedSamplePerCell as number;
+    const gs = groupSequentialSequence({ alpha: 0.05, spending: 'obrien-fleming' }, [
+      { control: c, treatment: t, informationFraction: 2 / (planned * (1 / c.n + 1 / t.n)) },
+    ]).at(-1) as GroupSequentialState;
     const startup = row(r, 'startupMs', 'treatment');
-    close(startup.comparison?.sequential?.pValue, seq?.pValue as number, 1e-6);
-    close(startup.comparison?.sequential?.ci.lower, seq?.ci.lower as number, 1e-6);
-    close(startup.comparison?.sequential?.ci.upper, seq?.ci.upper as number, 1e-6);
-    expect(startup.comparison?.sequential?.looks).toBe(looks.length);
-    expect(r.looks).toBe(days.length);
+    expect(startup.comparison?.sequential?.method).toBe('group-sequential');
+    close(startup.comparison?.sequential?.pValue, groupSequentialRepeatedPValue(gs), 1e-6);
+    close(startup.comparison?.sequential?.ci.lower, gs.ci.lower, 1e-6);
+    close(startup.comparison?.sequential?.ci.upper, gs.ci.upper, 1e-6);
+    expect(startup.comparison?.sequential?.looks).toBe(1);
+    expect(r.looks).toBe(1);
 
     // Play-delay quantiles over session views, from the raw startups.
     const delays = (units: readonly GeneratedUnit[]): number[] =>
@@ -490,6 +481,17 @@ describe('analyzeExperiment (real ClickHouse)', () => {
     const rows = await readLatestResultRows(ch, 'win');
     expect(rows).toHaveLength(r.metrics.length + r.cells.length);
     expect(new Set(rows.map((x) => x.decision))).toEqual(new Set(['ship']));
+  });
+
+  it('reads its recorded looks back: a re-run on the same data takes no new look', async () => {
+    const first = await analysed('win', viewerDefinition('win'));
+    const again = await analyzeExperiment(ch, viewerDefinition('win'), { now: NOW + DAY, store: false });
+    const before = row(first, 'startupMs', 'treatment').comparison?.sequential;
+    const after = row(again, 'startupMs', 'treatment').comparison?.sequential;
+    expect(before?.look).not.toBeNull();
+    expect(after).toMatchObject({ method: 'group-sequential', looks: 1, look: null });
+    expect(after?.pValue).toBe(before?.pValue);
+    expect(after?.ci).toEqual(before?.ci);
   });
 
   it('keeps the control on a clear loss', async () => {

@@ -6,11 +6,20 @@
  * equivalent exists (the mSPRT). Then one decision for each clear case.
  */
 import { describe, expect, it } from 'vitest';
-import { type MeanSummary, msprtMixingVariance, msprtSequence, summarize } from '../stats/index.ts';
+import {
+  type GroupSequentialState,
+  groupSequentialRepeatedPValue,
+  groupSequentialSequence,
+  type MeanSummary,
+  msprtMixingVariance,
+  msprtSequence,
+  summarize,
+} from '../stats/index.ts';
 import { definitionFromYaml } from './definition-text.ts';
 import { evaluateExperiment, expandHistogram } from './evaluate.ts';
 import type { CohortStatistics, Histogram, MomentSums, SufficientStatistics } from './queries.ts';
 import type { ExperimentResult, MetricResult } from './result.ts';
+import { sequentialLooksOf } from './store.ts';
 
 const DAY_MS = 86_400_000;
 const NOW = Date.UTC(2026, 10, 26);
@@ -242,7 +251,90 @@ describe('evaluateExperiment on a viewer-unit experiment', () => {
     close(t90.comparison?.pValue, 0.2618883293192563, 1e-8);
   });
 
-  it('runs the mSPRT over cumulative cohort looks, as experiments/stats does on the raw units', () => {
+  it('runs the group-sequential test over recorded runs, as experiments/stats does on the raw units', () => {
+    // Run 1 a day earlier on the day-0 cohort only; run 2 now, reading run 1's look back as
+    // the store would. Expected: the stats library's design over the same two looks, built
+    // from the raw units, at information fraction n_h / planned n of each run.
+    const dayZero: SufficientStatistics = {
+      ...VIEWER_STATS,
+      cohorts: VIEWER_STATS.cohorts.filter((c) => c.cohortDay === Math.floor(START / DAY_MS)),
+    };
+    const r1 = evaluateExperiment(VIEWER_EXPERIMENT, dayZero, {
+      now: NOW - DAY_MS,
+      mode: 'sequential',
+      quantiles: [],
+    });
+    const r2 = evaluateExperiment(VIEWER_EXPERIMENT, VIEWER_STATS, {
+      now: NOW,
+      mode: 'sequential',
+      quantiles: [],
+      previousLooks: new Map([...sequentialLooksOf(r1)].map(([k, look]) => [k, [look]])),
+    });
+    const row = find(r2, 'startupMs', 'lighter');
+    const summaryOf = (units: readonly Unit[]): MeanSummary => summarize(units.map((u) => u.startup));
+    // Both looks' fractions against the plan of the run that reads them (run 2's).
+    const planned = r2.power?.plannedSamplePerCell as number;
+    const lookAt = (day: number) => {
+      const control = summaryOf(CONTROL.filter((u) => u.day <= day));
+      const treatment = summaryOf(TREATMENT.filter((u) => u.day <= day));
+      return {
+        control,
+        treatment,
+        informationFraction: 2 / (planned * (1 / control.n + 1 / treatment.n)),
+      };
+    };
+    const results = groupSequentialSequence({ alpha: 0.05, spending: 'obrien-fleming' }, [
+      lookAt(0),
+      lookAt(1),
+    ]);
+    const state = results[1] as GroupSequentialState;
+    expect(row.comparison?.sequential?.method).toBe('group-sequential');
+    close(row.comparison?.sequential?.pValue, groupSequentialRepeatedPValue(state), 1e-12);
+    close(row.comparison?.sequential?.ci.lower, state.ci.lower, 1e-12);
+    close(row.comparison?.sequential?.ci.upper, state.ci.upper, 1e-12);
+    expect(row.comparison?.sequential?.looks).toBe(2);
+    close(row.comparison?.sequential?.informationFraction, state.informationFractions[1] as number, 1e-12);
+    expect(r2.looks).toBe(2);
+    expect(r2.sequentialMethod).toBe('group-sequential');
+    // Re-running on the same data adds no information: no new look, the same evidence.
+    const again = evaluateExperiment(VIEWER_EXPERIMENT, VIEWER_STATS, {
+      now: NOW + 1,
+      mode: 'sequential',
+      quantiles: [],
+      previousLooks: new Map(
+        [...sequentialLooksOf(r1)].map(([k, look]) => [k, [look, sequentialLooksOf(r2).get(k) ?? look]]),
+      ),
+    });
+    const same = find(again, 'startupMs', 'lighter');
+    expect(same.comparison?.sequential?.look).toBeNull();
+    expect(same.comparison?.sequential?.looks).toBe(2);
+    expect(same.comparison?.sequential?.pValue).toBe(row.comparison?.sequential?.pValue);
+  });
+
+  it('falls back to the mSPRT over daily cohorts when there is no sample-size plan, and says so', () => {
+    // A control whose primary does not vary gives no plan (no spread to plan with).
+    const flat: SufficientStatistics = {
+      ...VIEWER_STATS,
+      cohorts: VIEWER_STATS.cohorts.map((c) =>
+        c.cell === 'control'
+          ? {
+              ...c,
+              metrics: [moments(Array(c.units).fill(0.01)), ...c.metrics.slice(1)],
+              cuped: {
+                withCovariate: { n: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0 },
+                withoutCovariate: { n: 0, sumY: 0, sumY2: 0 },
+              },
+            }
+          : {
+              ...c,
+              cuped: { ...c.cuped, withCovariate: { n: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0 } },
+            },
+      ),
+    };
+    const r = evaluateExperiment(VIEWER_EXPERIMENT, flat, { now: NOW, mode: 'sequential', quantiles: [] });
+    expect(r.power).toBeNull();
+    expect(r.sequentialMethod).toBe('msprt');
+    expect(r.decision.reasons.some((x) => /No sample-size plan.*mSPRT/.test(x))).toBe(true);
     const row = find(r, 'startupMs', 'lighter');
     const look = (units: readonly Unit[]): MeanSummary => summarize(units.map((u) => u.startup));
     const looks = [0, 1].map((day) => ({
@@ -250,9 +342,13 @@ describe('evaluateExperiment on a viewer-unit experiment', () => {
       treatment: look(TREATMENT.filter((u) => u.day <= day)),
     }));
     const last = looks[1] as { control: MeanSummary; treatment: MeanSummary };
-    const planned = r.power?.plannedSamplePerCell as number;
-    const tau2 = msprtMixingVariance(0.05, (last.control.variance + last.treatment.variance) / planned);
+    // Without a plan, τ² is tuned to the variance of the difference now.
+    const tau2 = msprtMixingVariance(
+      0.05,
+      last.control.variance / last.control.n + last.treatment.variance / last.treatment.n,
+    );
     const expected = msprtSequence({ alpha: 0.05, mixingVariance: tau2 }, looks)[1];
+    expect(row.comparison?.sequential?.method).toBe('msprt');
     close(row.comparison?.sequential?.pValue, expected?.pValue as number, 1e-9);
     close(row.comparison?.sequential?.ci.lower, expected?.ci.lower as number, 1e-9);
     close(row.comparison?.sequential?.ci.upper, expected?.ci.upper as number, 1e-9);

@@ -15,10 +15,12 @@
  *    baseline and spread, with alpha / (treatment cells), the Bonferroni bound on Holm.
  * 4. Per metric and cell: estimate and interval; per treatment cell against the control:
  *    Welch (means), two-proportion z (Bernoulli units), quantile difference (play delay),
- *    each with its mSPRT always-valid p-value and confidence sequence over the cumulative
- *    cohort looks (mixing variance tuned to the planned horizon, msprtMixingVariance).
- *    Looks are cumulative cohorts of units by the day of their first allocation, each unit
- *    at its current value: nested samples of independent units, as the mSPRT needs.
+ *    each but the quantiles with its sequential evidence: with a sample-size plan, the
+ *    group-sequential test over the looks actually taken, one per recorded run (the runs'
+ *    looks come back through options.previousLooks), at information fraction n / planned n;
+ *    without a plan, the mSPRT over cumulative cohort looks (units by the day of their first
+ *    allocation, each at its current value: nested samples of independent units), with the
+ *    mixing variance tuned to the current variance (msprtMixingVariance).
  * 5. One decision (decide): Holm across cells for the primary, guardrails as
  *    non-inferiority tests, Benjamini-Hochberg for secondary metrics and quantiles.
  */
@@ -39,6 +41,11 @@ import {
   fromProportions,
   fromQuantileDifference,
   fromWelch,
+  GROUP_SEQUENTIAL_MIN_GROWTH,
+  type GroupSequentialState,
+  groupSequentialInitialState,
+  groupSequentialRepeatedPValue,
+  groupSequentialUpdate,
   holmAdjust,
   type Interval,
   type MeanSummary,
@@ -49,9 +56,10 @@ import {
   meansSampleSize,
   msprtMixingVariance,
   msprtSequence,
+  type OrderedSample,
   proportionsPower,
   proportionsSampleSize,
-  quantileDifference,
+  quantileDifferenceOrdered,
   type RelativeLift,
   type SrmResult,
   sampleRatioMismatch,
@@ -61,7 +69,12 @@ import {
 } from '../stats/index.ts';
 import { meanInterval, wilsonInterval } from './intervals.ts';
 import { type MetricTest, metricTest } from './metrics.ts';
-import { quantileIntervalFromHistogram, type RankedHistogram, ranked } from './order-statistics.ts';
+import {
+  orderStatistic,
+  quantileIntervalFromHistogram,
+  type RankedHistogram,
+  ranked,
+} from './order-statistics.ts';
 import type { CohortStatistics, CupedSums, Histogram, MomentSums, SufficientStatistics } from './queries.ts';
 import type {
   AnalysisMethod,
@@ -72,6 +85,8 @@ import type {
   MetricResult,
   PAdjustment,
   PowerPlan,
+  SequentialLook,
+  SequentialMethod,
 } from './result.ts';
 
 const DAY_MS = 86_400_000;
@@ -83,7 +98,20 @@ export interface EvaluateOptions {
   readonly mode: TestMode;
   /** Play-delay quantiles to report. */
   readonly quantiles: readonly number[];
+  /**
+   * The group-sequential looks of earlier recorded runs (store.ts readSequentialLooks), by
+   * sequentialLookKey(metric, method, cell), oldest first. Absent: this run is the first look.
+   */
+  readonly previousLooks?: ReadonlyMap<string, readonly SequentialLook[]>;
 }
+
+/** The key of a comparison's looks across runs. */
+export function sequentialLookKey(metric: string, method: string, cell: string): string {
+  return `${metric}\u0000${method}\u0000${cell}`;
+}
+
+/** Lan-DeMets O'Brien-Fleming-type spending: spends almost nothing early, ~1.96 at the end. */
+export const SEQUENTIAL_SPENDING = 'obrien-fleming' as const;
 
 // ------------------------------------------------------------------------------- sums
 
@@ -275,21 +303,24 @@ interface Row {
   comparison: MetricComparison | null;
   differenceCi: Interval | null;
   lift: RelativeLift | null;
-  looks: number;
+  sequential: SequentialOutcome | null;
   pAdjusted: number | null;
   pAdjustment: PAdjustment;
   status: string | null;
 }
 
 function row(
-  base: Omit<Row, 'comparison' | 'differenceCi' | 'lift' | 'looks' | 'pAdjusted' | 'pAdjustment' | 'status'>,
+  base: Omit<
+    Row,
+    'comparison' | 'differenceCi' | 'lift' | 'sequential' | 'pAdjusted' | 'pAdjustment' | 'status'
+  >,
 ): Row {
   return {
     ...base,
     comparison: null,
     differenceCi: null,
     lift: null,
-    looks: 0,
+    sequential: null,
     pAdjusted: null,
     pAdjustment: 'none',
     status: null,
@@ -396,25 +427,132 @@ function planPower(p: PowerInputs): PowerPlan | string {
 
 // ------------------------------------------------------------------------- sequential
 
-/** The mSPRT over cumulative looks; with no usable look, p = 1 and the whole line. */
-function sequentialOf(
-  looks: readonly MsprtLook[],
-  alpha: number,
-  plannedPerCell: number | null,
-): { pValue: number; ci: Interval; looks: number } {
+interface SequentialOutcome {
+  readonly method: SequentialMethod;
+  readonly pValue: number;
+  readonly ci: Interval;
+  readonly looks: number;
+  readonly informationFraction: number | null;
+  /** This run's look, when it was one (group-sequential only): what the store records. */
+  readonly look: SequentialLook | null;
+}
+
+const WHOLE_LINE: Interval = { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
+
+/**
+ * The mSPRT over cumulative cohort looks: the fallback when there is no sample-size plan, so
+ * no information fraction. With no usable look, p = 1 and the whole line.
+ */
+function msprtOf(looks: readonly MsprtLook[], alpha: number): SequentialOutcome {
   const last = looks[looks.length - 1];
   if (last === undefined) {
-    return { pValue: 1, ci: { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY }, looks: 0 };
+    return { method: 'msprt', pValue: 1, ci: WHOLE_LINE, looks: 0, informationFraction: null, look: null };
   }
-  // τ² tuned to the variance of the difference at the planned sample (or now, without a plan).
-  const horizon =
-    plannedPerCell === null
-      ? last.control.variance / last.control.n + last.treatment.variance / last.treatment.n
-      : (last.control.variance + last.treatment.variance) / plannedPerCell;
+  // τ² tuned to the variance of the difference now (there is no planned sample to tune it to).
+  const horizon = last.control.variance / last.control.n + last.treatment.variance / last.treatment.n;
   const mixingVariance = msprtMixingVariance(alpha, horizon);
   const results = msprtSequence({ alpha, mixingVariance }, looks);
   const final = results[results.length - 1] as (typeof results)[number];
-  return { pValue: final.pValue, ci: final.ci, looks: results.length };
+  return {
+    method: 'msprt',
+    pValue: final.pValue,
+    ci: final.ci,
+    looks: results.length,
+    informationFraction: null,
+    look: null,
+  };
+}
+
+/**
+ * The group-sequential test (Lan-DeMets alpha spending, group-sequential.ts) over the looks
+ * the analysis has actually taken: one per recorded run (previous), plus this run. A look's
+ * information fraction is its units over the planned units per cell, t = n_h / n_planned,
+ * with n_h the harmonic mean of the two cells' n: for equal variances exactly the information
+ * ratio (1/n_C + 1/n_T)⁻¹ / (2/n_planned)⁻¹, and it does not move with the variance estimate.
+ * Every look's fraction is taken against this run's plan, the current estimate of the
+ * maximum information (information-based monitoring, Mehta & Tsiatis 2001), so fractions
+ * grow with the units even when the plan's estimate moves between runs. A look that adds
+ * less than GROUP_SEQUENTIAL_MIN_GROWTH information over the previous one is not taken
+ * (re-running on the same data spends nothing); the look reaching t >= 1 is final and spends
+ * what is left, and after it the final state stands. The p-value is the repeated p-value
+ * (J&T ch. 9), <= alpha exactly when a boundary was crossed; the interval is the running
+ * intersection of repeated confidence intervals.
+ */
+function groupSequentialOf(
+  previous: readonly SequentialLook[],
+  current: MsprtLook | null,
+  alpha: number,
+  plannedPerCell: number,
+  now: number,
+): SequentialOutcome {
+  const config = { alpha, spending: SEQUENTIAL_SPENDING };
+  let state: GroupSequentialState = groupSequentialInitialState(config);
+  const grows = (t: number): boolean =>
+    t > 0 &&
+    Number.isFinite(t) &&
+    t >= state.continuation.informationFraction * (1 + GROUP_SEQUENTIAL_MIN_GROWTH);
+  const take = (look: SequentialLook): void => {
+    state = groupSequentialUpdate(config, state, {
+      difference: look.difference,
+      variance: look.variance,
+      informationFraction: look.units / plannedPerCell,
+    });
+  };
+  for (const look of previous) {
+    if (state.finished) break;
+    if (look.analyzedAt < now && look.variance > 0 && grows(look.units / plannedPerCell)) take(look);
+  }
+  let taken: SequentialLook | null = null;
+  if (current !== null && !state.finished) {
+    const { control, treatment } = current;
+    const look: SequentialLook = {
+      analyzedAt: now,
+      units: 2 / (1 / control.n + 1 / treatment.n),
+      difference: treatment.mean - control.mean,
+      variance: control.variance / control.n + treatment.variance / treatment.n,
+    };
+    if (grows(look.units / plannedPerCell)) {
+      take(look);
+      taken = look;
+    }
+  }
+  if (state.looks === 0) {
+    return {
+      method: 'group-sequential',
+      pValue: 1,
+      ci: WHOLE_LINE,
+      looks: 0,
+      informationFraction: null,
+      look: null,
+    };
+  }
+  return {
+    method: 'group-sequential',
+    pValue: groupSequentialRepeatedPValue(state),
+    ci: state.ci,
+    looks: state.looks,
+    informationFraction: state.continuation.informationFraction,
+    look: taken,
+  };
+}
+
+/** The evidence decide() reads, tagged with the test that produced it. */
+function sequentialEvidence(seq: SequentialOutcome): NonNullable<MetricComparison['sequential']> {
+  return seq.method === 'group-sequential'
+    ? { kind: 'group-sequential', pValue: seq.pValue, ci: seq.ci }
+    : { kind: 'msprt', pValue: seq.pValue, ci: seq.ci };
+}
+
+/** Group-sequential with a plan, the mSPRT over cohort looks without one. */
+function sequentialOf(
+  cohortLooks: readonly MsprtLook[],
+  previous: readonly SequentialLook[],
+  alpha: number,
+  plannedPerCell: number | null,
+  now: number,
+): SequentialOutcome {
+  if (plannedPerCell === null) return msprtOf(cohortLooks, alpha);
+  return groupSequentialOf(previous, cohortLooks[cohortLooks.length - 1] ?? null, alpha, plannedPerCell, now);
 }
 
 function usableLook(control: MeanSummary | null, treatment: MeanSummary | null): MsprtLook | null {
@@ -505,6 +643,9 @@ export function evaluateExperiment(
     baseline: controlPrimary.n === 0 ? null : controlPrimary.sum / controlPrimary.n,
   });
   const plannedPerCell = typeof power === 'string' ? null : power.plannedSamplePerCell;
+  const now = options.now;
+  const previousOf = (metric: string, method: string, cell: string): readonly SequentialLook[] =>
+    options.previousLooks?.get(sequentialLookKey(metric, method, cell)) ?? [];
 
   // 4. Metrics.
   const rows: Row[] = [];
@@ -572,16 +713,28 @@ export function evaluateExperiment(
         } else if (typeof computed === 'string') {
           r.note = computed;
         } else {
+          // Cohort looks only feed the mSPRT fallback; the group-sequential test looks once per run.
           const seqLooks: MsprtLook[] = [];
-          for (let k = 0; k < days.length; k++) {
-            const look = usableLook(summaryAt(control, k), summaryAt(cell, k));
+          if (plannedPerCell === null) {
+            for (let k = 0; k < days.length; k++) {
+              const look = usableLook(summaryAt(control, k), summaryAt(cell, k));
+              if (look !== null) seqLooks.push(look);
+            }
+          } else {
+            const look = usableLook(summaryOf(moments(control)), summaryOf(m));
             if (look !== null) seqLooks.push(look);
           }
-          const seq = sequentialOf(seqLooks, alpha, plannedPerCell);
-          r.comparison = { ...computed.comparison, sequential: { pValue: seq.pValue, ci: seq.ci } };
+          const seq = sequentialOf(
+            seqLooks,
+            previousOf(spec.metric, method, cell),
+            alpha,
+            plannedPerCell,
+            now,
+          );
+          r.comparison = { ...computed.comparison, sequential: sequentialEvidence(seq) };
           r.differenceCi = computed.ci;
           r.lift = computed.lift;
-          r.looks = seq.looks;
+          r.sequential = seq;
         }
       }
       rows.push(r);
@@ -616,19 +769,30 @@ export function evaluateExperiment(
             r.note = w;
           } else {
             const seqLooks: MsprtLook[] = [];
-            for (let k = 0; k < days.length; k++) {
-              const fit = attempt(() =>
-                fitCuped(new Map(cellNames.map((c) => [c, looks.get(c)?.[k]?.cuped ?? ZERO_CUPED]))),
-              );
-              if (fit === null || typeof fit === 'string') continue;
-              const look = usableLook(cupedSummaryOf(fit, control), cupedSummaryOf(fit, cell));
+            if (plannedPerCell === null) {
+              for (let k = 0; k < days.length; k++) {
+                const fit = attempt(() =>
+                  fitCuped(new Map(cellNames.map((c) => [c, looks.get(c)?.[k]?.cuped ?? ZERO_CUPED]))),
+                );
+                if (fit === null || typeof fit === 'string') continue;
+                const look = usableLook(cupedSummaryOf(fit, control), cupedSummaryOf(fit, cell));
+                if (look !== null) seqLooks.push(look);
+              }
+            } else {
+              const look = usableLook(controlAdjusted, adjusted);
               if (look !== null) seqLooks.push(look);
             }
-            const seq = sequentialOf(seqLooks, alpha, plannedPerCell);
-            r.comparison = { ...fromWelch(meta, w), sequential: { pValue: seq.pValue, ci: seq.ci } };
+            const seq = sequentialOf(
+              seqLooks,
+              previousOf(spec.metric, 'cuped-welch', cell),
+              alpha,
+              plannedPerCell,
+              now,
+            );
+            r.comparison = { ...fromWelch(meta, w), sequential: sequentialEvidence(seq) };
             r.differenceCi = w.ci;
             r.lift = w.relativeLift;
-            r.looks = seq.looks;
+            r.sequential = seq;
           }
         } else if (cell !== control && r.note === null) {
           r.note = 'fewer than 2 units with a value in the control';
@@ -708,7 +872,12 @@ export function evaluateExperiment(
   applyInformativeHolm(rows);
 
   const notes: string[] = [];
-  if (typeof power === 'string') notes.push(`No sample-size plan: ${power}.`);
+  const sequentialMethod: SequentialMethod = plannedPerCell === null ? 'msprt' : 'group-sequential';
+  if (typeof power === 'string') {
+    notes.push(
+      `No sample-size plan: ${power}. Without a plan there is no information fraction, so the sequential evidence is the mSPRT's (always valid, and conservative at a few looks) over daily cohorts, instead of the group-sequential test.`,
+    );
+  }
   if (strangers.size > 0) {
     notes.push(
       `Left out: units in cells the definition does not name (${[...strangers].map(([c, n]) => `${c}: ${n}`).join(', ')}).`,
@@ -733,7 +902,8 @@ export function evaluateExperiment(
     controlCell: control,
     firstAllocationAt: firstAllocationMs,
     runtimeDays,
-    looks: days.length,
+    sequentialMethod,
+    looks: Math.max(0, ...rows.map((r) => r.sequential?.looks ?? 0)),
     cells,
     srm,
     power: typeof power === 'string' ? null : power,
@@ -768,15 +938,11 @@ function quantileRows(
   const histograms = new Map(
     cellNames.map((cell) => [cell, ranked(playDelay.get(cell) ?? { values: [], counts: [] })]),
   );
-  // The difference test (Maritz-Jarrett) takes the sorted sample itself: expanded once per cell.
-  const samples = new Map<string, Float64Array>();
-  const sampleOf = (cell: string): Float64Array => {
-    let s = samples.get(cell);
-    if (s === undefined) {
-      s = expandHistogram(playDelay.get(cell) ?? { values: [], counts: [] });
-      samples.set(cell, s);
-    }
-    return s;
+  // The difference test (Maritz-Jarrett) reads the O(√n) order statistics around each
+  // quantile's rank straight from the histogram: no sample is materialised or copied.
+  const orderedOf = (cell: string): OrderedSample => {
+    const h = histograms.get(cell) as RankedHistogram;
+    return { n: h.n, at: (rank) => orderStatistic(h, rank) };
   };
   const out: Row[] = [];
   const controlN = histograms.get(control)?.n ?? 0;
@@ -802,7 +968,7 @@ function quantileRows(
         if (h.n < 2 || controlN < 2) {
           r.note = 'fewer than 2 play delays in this cell or the control';
         } else {
-          const d = quantileDifference(sampleOf(control), sampleOf(cell), q, { alpha, presorted: true });
+          const d = quantileDifferenceOrdered(orderedOf(control), orderedOf(cell), q, { alpha });
           r.comparison = fromQuantileDifference({ metric, role: 'secondary', better: 'lower', cell }, d);
           r.differenceCi = d.ci;
           r.lift = d.relativeLift;
@@ -906,7 +1072,14 @@ function freeze(r: Row): MetricResult {
             sequential:
               c.sequential === undefined
                 ? null
-                : { pValue: c.sequential.pValue, ci: c.sequential.ci, looks: r.looks },
+                : {
+                    method: r.sequential?.method ?? 'msprt',
+                    pValue: c.sequential.pValue,
+                    ci: c.sequential.ci,
+                    looks: r.sequential?.looks ?? 0,
+                    informationFraction: r.sequential?.informationFraction ?? null,
+                    look: r.sequential?.look ?? null,
+                  },
           },
     status: r.status,
     note: r.note,

@@ -65,7 +65,7 @@ export function formatResult(r: ExperimentResult): string[] {
     `Experiment ${r.experimentKey} (unit ${r.unit}, ${r.decisionRule}, ${r.mode}, alpha ${r.alpha}; digest ${r.definitionDigest})`,
   );
   out.push(
-    `Analysed at ${new Date(r.analyzedAt).toISOString()}; runtime ${r.runtimeDays.toFixed(1)} days; ${r.looks} look(s)`,
+    `Analysed at ${new Date(r.analyzedAt).toISOString()}; runtime ${r.runtimeDays.toFixed(1)} days; ${r.looks} look(s) of the ${r.sequentialMethod === 'group-sequential' ? 'group-sequential test (one per recorded run)' : 'mSPRT (daily cohorts; no sample-size plan)'}`,
   );
   const verdict =
     r.decision.kind === 'ship'
@@ -141,7 +141,7 @@ export function formatResult(r: ExperimentResult): string[] {
   );
   out.push(
     '',
-    '* control. p: fixed-horizon two-sided; p adj: Holm (primary) or Benjamini-Hochberg (secondary); p seq: mSPRT always-valid.',
+    `* control. p: fixed-horizon two-sided; p adj: Holm (primary) or Benjamini-Hochberg (secondary); p seq: ${r.sequentialMethod === 'group-sequential' ? "group-sequential repeated p-value (Lan-DeMets O'Brien-Fleming spending)" : 'mSPRT always-valid'}.`,
   );
   return out;
 }

@@ -3,7 +3,13 @@
  * stores one result with one decision; `readLatestDecision` is what the feedback loop reads.
  */
 export { type AnalyzeOptions, analyzeExperiment } from './analyze.ts';
-export { type EvaluateOptions, evaluateExperiment, PLAY_DELAY_QUANTILES } from './evaluate.ts';
+export {
+  type EvaluateOptions,
+  evaluateExperiment,
+  PLAY_DELAY_QUANTILES,
+  SEQUENTIAL_SPENDING,
+  sequentialLookKey,
+} from './evaluate.ts';
 export { formatResult } from './format.ts';
 export { METRIC_MEASURES, type MetricTest, metricTest } from './metrics.ts';
 export { fetchSufficientStatistics, type SufficientStatistics } from './queries.ts';
@@ -17,12 +23,16 @@ export type {
   MetricResult,
   PAdjustment,
   PowerPlan,
+  SequentialLook,
+  SequentialMethod,
 } from './result.ts';
 export {
   type ResultRow,
   readLatestDecision,
   readLatestResultRows,
+  readSequentialLooks,
   type StoredDecision,
+  sequentialLooksOf,
   storeResult,
   toResultRows,
 } from './store.ts';

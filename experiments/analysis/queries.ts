@@ -5,19 +5,38 @@
  * 1. Per cell and per cohort (UTC day of the units' first allocation), over `experiment_units`:
  *    units and sessions; for every metric of the definition the count of units with a value,
  *    the sum and the sum of squares of the unit values (n, Σy, Σy²: everything Welch's test,
- *    the two-proportion z-test and the mSPRT need); and for the primary metric the CUPED
- *    cross sums (Σx, Σx², Σxy) with x the unit's pre-period value of the same metric, split
- *    into units with and without a pre-period value (see sufficient.ts for the fill).
- *    Cohorts give the sequential test its looks; summed over cohorts they give the totals.
+ *    the two-proportion z-test and the sequential tests need); and for the primary metric the
+ *    CUPED cross sums (Σx, Σx², Σxy) with x the unit's pre-period value of the same metric,
+ *    split into units with and without a pre-period value (see evaluate.ts for the fill).
  * 2. Per cell, the histogram of play delay over exposed session views (value, count). Play
  *    delay is whole milliseconds, so the histogram is the exact empirical distribution in
  *    at most a few tens of thousands of rows per cell: every order statistic x_(k), and so
  *    every sample quantile and its exact order-statistic interval, is read from it by rank.
+ *
+ * Where the time goes, and how it is avoided (bench/analysis.ts, 10M units in 4 cells):
+ * both tables are ReplacingMergeTree, read with FINAL for exactness. Over one merged part
+ * FINAL has nothing to merge, and the cost is the scan itself: ~20 columns x 10M rows and
+ * ~35 sums per row, seconds of CPU. Over several parts whose keys interleave (a bulk load),
+ * FINAL merge-sorts every row by its String key first, several times the scan.
+ *
+ * So each table carries an aggregate projection (infra/migrations/0302_experiment_analysis_
+ * projections.sql) holding exactly these sums per experiment x cell x cohort day (and the
+ * play-delay histogram per experiment x cell x value), for every metric and every metric as
+ * primary, built by ClickHouse when a part is written and rebuilt when parts merge
+ * (deduplicate_merge_projection_mode = 'rebuild', so a merged part's projection holds the
+ * sums of its deduplicated rows). A projection cannot be read with FINAL, and summed over
+ * several parts it would count a unit rewritten in two parts twice. The analysis therefore
+ * first asks for the sums per part (GROUP BY _part, served by the projection in
+ * milliseconds): when every row of the experiment sits in ONE part produced by a merge (level
+ * > 0), that part holds each key once, and its sums are the FINAL sums exactly (the rule
+ * ClickHouse itself uses to skip FINAL's merge). Otherwise the same sums are computed by the
+ * exact FINAL scan. The per-part answer and its part come from one query, one snapshot, so
+ * a part written in between cannot slip in unnoticed.
  */
 import type { ClickHouse } from '../../infra/clickhouse.ts';
 import { clickhouseFailure, queryRows } from '../../infra/clickhouse.ts';
 import type { ExperimentDefinition } from '../definitions/schema.ts';
-import type { MetricName, UnitType } from '../definitions/vocabulary.ts';
+import { METRIC_NAMES, type MetricName, type UnitType } from '../definitions/vocabulary.ts';
 import { definedSql, valueSql } from './metrics.ts';
 
 /** The metrics a definition analyses, primary first, each once. */
@@ -26,46 +45,113 @@ export function analysedMetrics(definition: ExperimentDefinition): MetricName[] 
   return [m.primary.metric, ...m.secondary.map((s) => s.metric), ...m.guardrails.map((g) => g.metric)];
 }
 
-export function cohortStatisticsSql(db: string, metrics: readonly MetricName[], unit: UnitType): string {
-  // Each unit value is written once, as an alias (y_i, 0 where undefined; h_i, 1 where the
-  // unit has a value); ClickHouse computes every expression once, so the sums of y_i, y_i²
-  // and h_i are plain sums over precomputed columns.
-  const sums = metrics.map(
-    (metric, i) =>
-      `sum(toUInt8(${definedSql(metric, '')}) AS h${i}) AS m${i}_n, ` +
-      `sum(${valueSql(metric, unit, '')} AS y${i}) AS m${i}_s1, sum(y${i} * y${i}) AS m${i}_s2`,
-  );
-  const primary = metrics[0] as MetricName;
+/** The cohort of a unit: UTC day of its first allocation, days since 1970-01-01. */
+const COHORT_DAY_SQL = 'intDiv(toUnixTimestamp64Milli(first_allocated_at), 86400000)';
+
+/**
+ * Every aggregate, as (output name, SQL). The SQL is written out in full, with no alias
+ * inside, because an aggregate projection serves a query only when the query's aggregate
+ * expressions are the projection's own (ClickHouse matches them by expression).
+ */
+function unitAggregates(metrics: readonly MetricName[], unit: UnitType): Array<readonly [string, string]> {
+  const out: Array<readonly [string, string]> = [
+    ['units', 'count()'],
+    ['session_views', 'sum(sessions)'],
+    ['units_in_several_cells', 'countIf(cells_seen > 1)'],
+    ['first_ms', 'min(toUnixTimestamp64Milli(first_allocated_at))'],
+  ];
+  metrics.forEach((metric, i) => {
+    const h = `toUInt8(${definedSql(metric, '')})`;
+    const y = valueSql(metric, unit, '');
+    out.push([`m${i}_n`, `sum(${h})`], [`m${i}_s1`, `sum(${y})`], [`m${i}_s2`, `sum(${y} * ${y})`]);
+  });
+  const primary = metrics[0];
+  if (primary !== undefined) out.push(...cupedAggregates(primary, unit));
+  return out;
+}
+
+function cupedAggregates(primary: MetricName, unit: UnitType): Array<readonly [string, string]> {
+  const h = `toUInt8(${definedSql(primary, '')})`;
+  const y = valueSql(primary, unit, '');
+  const hx = `toUInt8(${definedSql(primary, 'pre_')})`;
+  const x = valueSql(primary, unit, 'pre_');
+  return [
+    ['cx_n', `sum(${h} * ${hx})`],
+    ['cx_sy', `sum(${y} * ${hx})`],
+    ['cx_sy2', `sum(${y} * ${y} * ${hx})`],
+    ['cx_sx', `sum(${x} * ${h})`],
+    ['cx_sx2', `sum(${x} * ${x} * ${h})`],
+    ['cx_sxy', `sum(${x} * ${y})`],
+    ['c0_n', `sum(${h} * (1 - ${hx}))`],
+    ['c0_sy', `sum(${y} * (1 - ${hx}))`],
+    ['c0_sy2', `sum(${y} * ${y} * (1 - ${hx}))`],
+  ];
+}
+
+/**
+ * The projection of experiment_units: every aggregate any definition can ask for (every
+ * metric under both unit types, and every metric as the CUPED primary), once each.
+ * infra/migrations/0302_experiment_analysis_projections.sql holds this text; a test keeps
+ * the two equal.
+ */
+export function unitSumsProjectionSql(): string {
+  const seen = new Set<string>();
+  const aggregates: string[] = [];
+  for (const unit of ['viewer', 'session'] as const) {
+    for (const metric of METRIC_NAMES) {
+      for (const [, sql] of unitAggregates([metric], unit)) {
+        if (!seen.has(sql)) {
+          seen.add(sql);
+          aggregates.push(sql);
+        }
+      }
+    }
+  }
+  return `PROJECTION analysis_unit_sums
+    (
+        SELECT experiment_key, cell, ${COHORT_DAY_SQL},
+            ${aggregates.join(',\n            ')}
+        GROUP BY experiment_key, cell, ${COHORT_DAY_SQL}
+    )`;
+}
+
+/** The play-delay histogram projection of experiment_sessions (see unitSumsProjectionSql). */
+export function playDelayProjectionSql(): string {
+  return `PROJECTION analysis_play_delay
+    (
+        SELECT experiment_key, cell, startup_ms, count()
+        GROUP BY experiment_key, cell, startup_ms
+    )`;
+}
+
+/**
+ * Per cell and cohort day. `byPart`: without FINAL, grouped by part as well (served by the
+ * projection); otherwise with FINAL.
+ */
+export function cohortStatisticsSql(
+  db: string,
+  metrics: readonly MetricName[],
+  unit: UnitType,
+  byPart = false,
+): string {
+  const sums = unitAggregates(metrics, unit).map(([name, sql]) => `${sql} AS ${name}`);
   return `
 SELECT
-    cell,
-    intDiv(toUnixTimestamp64Milli(first_allocated_at), 86400000) AS cohort_day,
-    count() AS units,
-    sum(sessions) AS session_views,
-    countIf(cells_seen > 1) AS units_in_several_cells,
-    min(toUnixTimestamp64Milli(first_allocated_at)) AS first_ms,
-    ${sums.join(',\n    ')},
-    sum(h0 * (toUInt8(${definedSql(primary, 'pre_')}) AS hx)) AS cx_n,
-    sum(y0 * hx) AS cx_sy,
-    sum(y0 * y0 * hx) AS cx_sy2,
-    sum((${valueSql(primary, unit, 'pre_')} AS x) * h0) AS cx_sx,
-    sum(x * x * h0) AS cx_sx2,
-    sum(x * y0) AS cx_sxy,
-    sum(h0 * (1 - hx)) AS c0_n,
-    sum(y0 * (1 - hx)) AS c0_sy,
-    sum(y0 * y0 * (1 - hx)) AS c0_sy2
-FROM ${db}.experiment_units FINAL
+    ${byPart ? '_part AS part,\n    ' : ''}cell,
+    ${COHORT_DAY_SQL} AS cohort_day,
+    ${sums.join(',\n    ')}
+FROM ${db}.experiment_units${byPart ? '' : ' FINAL'}
 WHERE experiment_key = {key:String}
-GROUP BY cell, cohort_day
+GROUP BY ${byPart ? 'part, ' : ''}cell, cohort_day
 ORDER BY cell, cohort_day`;
 }
 
-export function playDelayHistogramSql(db: string): string {
+export function playDelayHistogramSql(db: string, byPart = false): string {
   return `
-SELECT cell, startup_ms AS value, count() AS count
-FROM ${db}.experiment_sessions FINAL
+SELECT ${byPart ? '_part AS part, ' : ''}cell, startup_ms AS value, count() AS count
+FROM ${db}.experiment_sessions${byPart ? '' : ' FINAL'}
 WHERE experiment_key = {key:String} AND startup_ms IS NOT NULL
-GROUP BY cell, value
+GROUP BY ${byPart ? 'part, ' : ''}cell, value
 ORDER BY cell, value`;
 }
 
@@ -156,44 +242,94 @@ export function parseCohortRow(row: CohortRow, metricCount: number): CohortStati
   };
 }
 
+/** How the sums were read: from one merged part's projection, or by the FINAL scan. */
+export type ReadPath = 'merged-part-projection' | 'final-scan';
+
+/** The part names a per-part answer came from, and whether one merged part holds them all. */
+async function singleMergedPart(ch: ClickHouse, table: string, parts: ReadonlySet<string>): Promise<boolean> {
+  if (parts.size !== 1) return false;
+  const [name] = [...parts];
+  // A part's level is fixed by its name; merged parts have level > 0. Looked up by name, not
+  // parsed, since a partition id may itself contain underscores.
+  const rows = await queryRows<{ level: number }>(
+    ch.client,
+    `SELECT level FROM system.parts WHERE database = {db:String} AND table = {table:String} AND name = {name:String} LIMIT 1`,
+    { db: ch.database, table, name: name as string },
+  );
+  return Number(rows[0]?.level ?? 0) > 0;
+}
+
+type Row = Record<string, number | string | null>;
+
+/**
+ * Rows of one table's sums: per part from the projection when one merged part holds the
+ * whole experiment, else from the FINAL scan (see the header).
+ */
+async function readExact(
+  ch: ClickHouse,
+  table: string,
+  byPartSql: string,
+  finalSql: string,
+  params: Record<string, string>,
+): Promise<{ rows: Row[]; path: ReadPath }> {
+  // The aggregates share names with unit columns (sessions...): read columns, not aliases.
+  const settings = { prefer_column_name_to_alias: 1 } as const;
+  const run = async (query: string): Promise<Row[]> =>
+    (
+      await ch.client.query({
+        query,
+        query_params: params,
+        format: 'JSONEachRow',
+        clickhouse_settings: settings,
+      })
+    ).json<Row>();
+  const perPart = await run(byPartSql);
+  const parts = new Set(perPart.map((r) => String(r['part'])));
+  if (perPart.length === 0 || (await singleMergedPart(ch, table, parts))) {
+    return { rows: perPart, path: 'merged-part-projection' };
+  }
+  return { rows: await run(finalSql), path: 'final-scan' };
+}
+
 /** Runs both aggregate queries for one experiment. */
 export async function fetchSufficientStatistics(
   ch: ClickHouse,
   definition: ExperimentDefinition,
-): Promise<SufficientStatistics> {
+): Promise<
+  SufficientStatistics & { readonly readPaths: { readonly units: ReadPath; readonly sessions: ReadPath } }
+> {
   const metrics = analysedMetrics(definition);
   const params = { key: definition.key };
   try {
-    // The aggregates share names with unit columns (sessions...): read columns, not aliases.
-    const settings = { prefer_column_name_to_alias: 1 } as const;
-    const [cohortRows, histogramRows] = await Promise.all([
-      ch.client
-        .query({
-          query: cohortStatisticsSql(ch.database, metrics, definition.unit),
-          query_params: params,
-          format: 'JSONEachRow',
-          clickhouse_settings: settings,
-        })
-        .then((r) => r.json<CohortRow>()),
-      queryRows<{ cell: string; value: number; count: number }>(
-        ch.client,
-        playDelayHistogramSql(ch.database),
-        params,
-      ),
-    ]);
+    const units = await readExact(
+      ch,
+      'experiment_units',
+      cohortStatisticsSql(ch.database, metrics, definition.unit, true),
+      cohortStatisticsSql(ch.database, metrics, definition.unit),
+      params,
+    );
+    const histogram = await readExact(
+      ch,
+      'experiment_sessions',
+      playDelayHistogramSql(ch.database, true),
+      playDelayHistogramSql(ch.database),
+      params,
+    );
     const playDelay = new Map<string, { values: number[]; counts: number[] }>();
-    for (const r of histogramRows) {
-      const h = playDelay.get(r.cell) ?? { values: [], counts: [] };
-      h.values.push(Number(r.value));
-      h.counts.push(Number(r.count));
-      playDelay.set(r.cell, h);
+    for (const r of histogram.rows) {
+      const cell = String(r['cell']);
+      const h = playDelay.get(cell) ?? { values: [], counts: [] };
+      h.values.push(Number(r['value']));
+      h.counts.push(Number(r['count']));
+      playDelay.set(cell, h);
     }
     return {
       experimentKey: definition.key,
       unit: definition.unit,
       metrics,
-      cohorts: cohortRows.map((row) => parseCohortRow(row, metrics.length)),
+      cohorts: units.rows.map((row) => parseCohortRow(row, metrics.length)),
       playDelay,
+      readPaths: { units: units.path, sessions: histogram.path },
     };
   } catch (cause) {
     throw clickhouseFailure(`reading the sufficient statistics of experiment ${definition.key}`, cause);

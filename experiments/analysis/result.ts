@@ -34,6 +34,33 @@ export type AnalysisMethod = 'welch' | 'cuped-welch' | 'two-proportion-z' | 'qua
  */
 export type PAdjustment = 'holm' | 'holm-sequential' | 'holm-non-inferiority' | 'benjamini-hochberg' | 'none';
 
+/**
+ * The sequential test behind a comparison's `sequential` evidence:
+ * - `group-sequential`: Lan-DeMets alpha spending (O'Brien-Fleming type) over the looks the
+ *   analysis has taken, one per recorded run, at information fraction n / planned n; exact
+ *   alpha over the looks actually taken. Used whenever there is a sample-size plan.
+ * - `msprt`: the mixture SPRT's always-valid p-value and confidence sequence over daily
+ *   cohorts; the fallback when there is no plan (no information fraction to spend alpha on).
+ */
+export type SequentialMethod = 'group-sequential' | 'msprt';
+
+/** One look of the group-sequential test, as experiment_results records it per run. */
+export interface SequentialLook {
+  /** The run's time, epoch ms. */
+  readonly analyzedAt: number;
+  /**
+   * The look's units: the harmonic mean of the two cells' n. Its information fraction is
+   * units / planned n under the plan of the run that reads it (the current estimate of the
+   * maximum information; Mehta & Tsiatis, "Flexible sample size considerations using
+   * information-based interim monitoring", Drug Inf. J. 35, 2001).
+   */
+  readonly units: number;
+  /** treatment - control at the look. */
+  readonly difference: number;
+  /** The variance of the difference at the look (σ_C²/n_C + σ_T²/n_T). */
+  readonly variance: number;
+}
+
 export interface ComparisonResult {
   /** The control cell's estimate of the metric. */
   readonly controlEstimate: number;
@@ -47,8 +74,20 @@ export interface ComparisonResult {
   /** The p-value after the correction named by `pAdjustment`; null when it was not assessed. */
   readonly pAdjusted: number | null;
   readonly pAdjustment: PAdjustment;
-  /** mSPRT always-valid p-value and confidence sequence; null for quantiles. */
-  readonly sequential: { readonly pValue: number; readonly ci: Interval; readonly looks: number } | null;
+  /**
+   * The sequential test's p-value (repeated, or always-valid) and interval (running
+   * intersection of repeated confidence intervals, or confidence sequence), the looks taken
+   * and this run's look when it was one; null for quantiles.
+   */
+  readonly sequential: {
+    readonly method: SequentialMethod;
+    readonly pValue: number;
+    readonly ci: Interval;
+    readonly looks: number;
+    /** Information fraction of the last look taken (group-sequential), null otherwise. */
+    readonly informationFraction: number | null;
+    readonly look: SequentialLook | null;
+  } | null;
 }
 
 export interface MetricResult {
@@ -135,7 +174,12 @@ export interface ExperimentResult {
   /** Epoch ms of the earliest first allocation; null before any unit. */
   readonly firstAllocationAt: number | null;
   readonly runtimeDays: number;
-  /** Cumulative looks of the sequential test: one per cohort day. */
+  /** The sequential test the comparisons carry: group-sequential with a plan, mSPRT without. */
+  readonly sequentialMethod: SequentialMethod;
+  /**
+   * Looks of the sequential test so far, the most over the comparisons: recorded runs that
+   * were looks, this one included (group-sequential), or daily cohorts (mSPRT).
+   */
   readonly looks: number;
   readonly cells: readonly CellOverview[];
   readonly srm: SrmResult | null;

@@ -7,7 +7,8 @@
 import type { ClickHouse } from '../../infra/clickhouse.ts';
 import { clickhouseFailure, queryRows } from '../../infra/clickhouse.ts';
 import type { DecisionKind } from '../stats/index.ts';
-import type { ExperimentResult } from './result.ts';
+import { sequentialLookKey } from './evaluate.ts';
+import type { ExperimentResult, SequentialLook } from './result.ts';
 
 export interface ResultRow {
   experiment_key: string;
@@ -43,6 +44,12 @@ export interface ResultRow {
   p_sequential: number | null;
   sequential_ci_lower: number | null;
   sequential_ci_upper: number | null;
+  /** group-sequential | msprt ('' for rows without a sequential test): 0303 migration. */
+  sequential_method?: string;
+  /** This run's group-sequential look of the comparison (null when the run was not a look). */
+  look_units?: number | null;
+  look_difference?: number | null;
+  look_variance?: number | null;
   status: string;
   planned_n: number | null;
   srm_p_value: number | null;
@@ -99,6 +106,10 @@ export function toResultRows(r: ExperimentResult): ResultRow[] {
       p_sequential: finite(m.comparison?.sequential?.pValue),
       sequential_ci_lower: finite(m.comparison?.sequential?.ci.lower),
       sequential_ci_upper: finite(m.comparison?.sequential?.ci.upper),
+      sequential_method: m.comparison?.sequential?.method ?? '',
+      look_units: finite(m.comparison?.sequential?.look?.units),
+      look_difference: finite(m.comparison?.sequential?.look?.difference),
+      look_variance: finite(m.comparison?.sequential?.look?.variance),
       status: m.status ?? (m.note === null ? '' : `unavailable: ${m.note}`),
     }),
   );
@@ -131,6 +142,10 @@ export function toResultRows(r: ExperimentResult): ResultRow[] {
       p_sequential: null,
       sequential_ci_lower: null,
       sequential_ci_upper: null,
+      sequential_method: '',
+      look_units: null,
+      look_difference: null,
+      look_variance: null,
       status: srm === null ? 'no units' : srm.mismatch ? 'mismatch' : 'ok',
     };
   });
@@ -149,6 +164,70 @@ export async function storeResult(ch: ClickHouse, result: ExperimentResult): Pro
     throw clickhouseFailure(`storing the analysis of ${result.experimentKey}`, cause);
   }
   return rows.length;
+}
+
+/**
+ * The group-sequential looks a result records, by comparison (sequentialLookKey): what the
+ * next run reads back as its previous looks. Pure, so a simulation can chain runs without
+ * ClickHouse exactly as the store does.
+ */
+export function sequentialLooksOf(r: ExperimentResult): Map<string, SequentialLook> {
+  const out = new Map<string, SequentialLook>();
+  for (const m of r.metrics) {
+    const look = m.comparison?.sequential?.look;
+    if (look != null) out.set(sequentialLookKey(m.metric, m.method, m.cell), look);
+  }
+  return out;
+}
+
+/**
+ * The group-sequential looks of the runs recorded before `before` (epoch ms) under the same
+ * definition digest, oldest first: a changed definition is a new design and starts afresh.
+ */
+export async function readSequentialLooks(
+  ch: ClickHouse,
+  experimentKey: string,
+  digest: string,
+  before: number,
+): Promise<Map<string, SequentialLook[]>> {
+  let rows: Array<{
+    metric: string;
+    method: string;
+    cell: string;
+    analyzed_ms: number;
+    look_units: number;
+    look_difference: number;
+    look_variance: number;
+  }>;
+  try {
+    rows = await queryRows(
+      ch.client,
+      `SELECT metric, method, cell, toUnixTimestamp64Milli(analyzed_at) AS analyzed_ms,
+              look_units, look_difference, look_variance
+       FROM ${ch.database}.experiment_results FINAL
+       WHERE experiment_key = {key:String} AND definition_digest = {digest:String}
+         AND analyzed_at < fromUnixTimestamp64Milli({before:Int64})
+         AND sequential_method = 'group-sequential' AND look_units IS NOT NULL
+         AND look_difference IS NOT NULL AND look_variance IS NOT NULL
+       ORDER BY analyzed_at`,
+      { key: experimentKey, digest, before },
+    );
+  } catch (cause) {
+    throw clickhouseFailure(`reading the sequential looks of ${experimentKey}`, cause);
+  }
+  const out = new Map<string, SequentialLook[]>();
+  for (const r of rows) {
+    const key = sequentialLookKey(r.metric, r.method, r.cell);
+    const list = out.get(key) ?? [];
+    list.push({
+      analyzedAt: Number(r.analyzed_ms),
+      units: Number(r.look_units),
+      difference: Number(r.look_difference),
+      variance: Number(r.look_variance),
+    });
+    out.set(key, list);
+  }
+  return out;
 }
 
 export interface StoredDecision {

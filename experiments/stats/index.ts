@@ -105,12 +105,14 @@ export { createRng, type Rng } from './prng.ts';
 export { type ProportionTestOptions, type ProportionTestResult, twoProportionZTest } from './proportions.ts';
 export {
   maritzJarrettStandardError,
+  type OrderedSample,
   type QuantileDifference,
   type QuantileEstimate,
   type QuantileInterval,
   type QuantileOptions,
   quantileConfidenceInterval,
   quantileDifference,
+  quantileDifferenceOrdered,
   sampleQuantile,
 } from './quantiles.ts';
 export {

@@ -167,7 +167,22 @@ export function maritzJarrettStandardError(
 }
 
 function standardErrorFromSorted(sorted: Float64Array, q: number): number {
-  const n = sorted.length;
+  return standardErrorOfOrdered({ n: sorted.length, at: (rank) => sorted[rank - 1] as number }, q);
+}
+
+/**
+ * A sorted sample seen through its order statistics: n and x_(k) for 1 <= k <= n. The
+ * Maritz-Jarrett standard error reads only the O(√n) order statistics around the quantile's
+ * rank, so a sample held as a histogram (value, count) need not be expanded or copied.
+ */
+export interface OrderedSample {
+  readonly n: number;
+  /** x_(rank), 1-based, non-decreasing in rank. */
+  at(rank: number): number;
+}
+
+function standardErrorOfOrdered(sorted: OrderedSample, q: number): number {
+  const n = sorted.n;
   if (n < 2) throw invalid('a quantile standard error needs at least two observations', { n });
   const m = rankOf(n, q);
   const a = m;
@@ -198,17 +213,19 @@ function standardErrorFromSorted(sorted: Float64Array, q: number): number {
       previous = current;
     }
   }
+  const values = new Float64Array(lastJ - firstJ + 1);
+  for (let j = firstJ; j <= lastJ; j++) values[j - firstJ] = sorted.at(j);
   let total = 0;
   let c1 = 0;
   for (let j = firstJ; j <= lastJ; j++) {
     const w = weights[j - firstJ] as number;
     total += w;
-    c1 += w * (sorted[j - 1] as number);
+    c1 += w * (values[j - firstJ] as number);
   }
   c1 /= total;
   let variance = 0;
   for (let j = firstJ; j <= lastJ; j++) {
-    const d = (sorted[j - 1] as number) - c1;
+    const d = (values[j - firstJ] as number) - c1;
     variance += (weights[j - firstJ] as number) * d * d;
   }
   return Math.sqrt(variance / total);
@@ -227,8 +244,50 @@ export function quantileDifference(
   const presorted = options.presorted ?? false;
   const c = sortedCopy(control, presorted);
   const t = sortedCopy(treatment, presorted);
-  const ce = { ...estimateFromSorted(c, q), standardError: standardErrorFromSorted(c, q) };
-  const te = { ...estimateFromSorted(t, q), standardError: standardErrorFromSorted(t, q) };
+  return differenceOfOrdered(
+    { n: c.length, at: (rank) => c[rank - 1] as number },
+    { n: t.length, at: (rank) => t[rank - 1] as number },
+    q,
+    alpha,
+  );
+}
+
+/**
+ * quantileDifference on samples given by their order statistics (e.g. histograms read by
+ * rank): the same arithmetic on the same values, so the same result to the last bit, without
+ * materialising or copying the samples. The caller guarantees finite, non-decreasing x_(k).
+ */
+export function quantileDifferenceOrdered(
+  control: OrderedSample,
+  treatment: OrderedSample,
+  q: number,
+  options: Pick<QuantileOptions, 'alpha'> = {},
+): QuantileDifference {
+  const alpha = options.alpha ?? 0.05;
+  requireOpenUnit('alpha', alpha);
+  requireOpenUnit('q', q);
+  for (const [name, s] of [
+    ['control', control],
+    ['treatment', treatment],
+  ] as const) {
+    if (!(Number.isInteger(s.n) && s.n >= 1)) throw invalid(`${name} needs at least one observation`);
+  }
+  return differenceOfOrdered(control, treatment, q, alpha);
+}
+
+function estimateOfOrdered(s: OrderedSample, q: number): QuantileEstimate {
+  const rank = rankOf(s.n, q);
+  return { q, n: s.n, estimate: s.at(rank), rank };
+}
+
+function differenceOfOrdered(
+  c: OrderedSample,
+  t: OrderedSample,
+  q: number,
+  alpha: number,
+): QuantileDifference {
+  const ce = { ...estimateOfOrdered(c, q), standardError: standardErrorOfOrdered(c, q) };
+  const te = { ...estimateOfOrdered(t, q), standardError: standardErrorOfOrdered(t, q) };
   const difference = te.estimate - ce.estimate;
   const se = Math.sqrt(ce.standardError ** 2 + te.standardError ** 2);
   const z =
