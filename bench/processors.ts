@@ -303,7 +303,7 @@ function memoryRows(m: MemoryResult): BenchRow[] {
       baseline: { name: 'RSS before the checkpoint', value: rss },
       higherIsBetter: false,
       target: { value: RSS_TARGET_MIB, met: m.checkpoint.rssPeakBytes / MiB <= RSS_TARGET_MIB },
-      note: `per partition, snapshot + JSON + insert body (the processor's checkpoint path): ${fmt(m.checkpoint.cpuMs)} ms of JavaScript CPU in all (the event loop is blocked per partition), ${fmt(m.checkpoint.stateChars / 1e6)} M chars of state; largest insert body ${m.checkpoint.insertBodyError ?? `${fmt(m.checkpoint.maxInsertBodyChars / 1e6)} M chars`}`,
+      note: `full checkpoint, streamed in binary chunks (the processor's path for a large change set): ${fmt(m.checkpoint.cpuMs)} ms of JavaScript CPU in all (the event loop is blocked per partition), ${fmt(m.checkpoint.stateChars / 1e6)} M chars of state; largest insert body ${m.checkpoint.insertBodyError ?? `${fmt(m.checkpoint.maxInsertBodyChars / 1e6)} M chars`}`,
     },
   ];
 }

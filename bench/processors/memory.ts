@@ -10,8 +10,10 @@
  * (processors/sessionize/processor.ts checkpoint()): snapshot every partition, JSON it, and
  * hand all rows to one JSONEachRow insert, whose body the client builds as one string.
  */
+
 import { sessionizeOptionsFrom } from '../../processors/sessionize/options.ts';
 import { Sessionizer, type SessionizerStats } from '../../processors/sessionize/sessionizer.ts';
+import { CHUNKS_PER_INSERT, encodeChunks } from '../../processors/sessionize/state-codec.ts';
 import type { PlaybackEvent } from '../../schemas/generated/playback-event.ts';
 import { configOf, cpuMs, type Overrides } from './common.ts';
 import { restamp, sessionTemplates } from './workload.ts';
@@ -138,35 +140,44 @@ export function memoryChild(spec: MemorySpec): MemoryResult {
     );
   }
 
-  // One checkpoint, as the processor writes it (processors/sessionize/processor.ts): per
-  // partition a snapshot sharing the live views, its JSON, the JSONEachRow line
-  // @clickhouse/client makes of the row, and the statement chdb/connection hands to the
-  // native library (which copies it out as UTF-8). The row's strings of one partition are
-  // alive together; the next partition's come after them.
+  // One full checkpoint, as the processor writes it (processors/sessionize/processor.ts, the
+  // streamed path a change set this large takes): per partition the changes (every session),
+  // encoded chunk by chunk, each chunk's JSONEachRow line as @clickhouse/client makes it and
+  // the statement chdb/connection hands to the native library. One chunk is alive at a time.
   const c1 = cpuMs();
   let stateChars = 0;
   let maxInsertBodyChars = 0;
   let insertBodyError: string | null = null;
   let rssPeakBytes = process.memoryUsage.rss();
+  let chunks = 0;
+  const insert = (p: number, rows: ReadonlyArray<{ bytes: Buffer; entries: number }>): void => {
+    if (rows.length === 0) return;
+    // The JSONEachRow body @clickhouse/client streams (one line per row) and the statement
+    // chdb/connection hands to the native library.
+    const lines = rows.map(
+      (c) =>
+        `${JSON.stringify({ group_id: 'bench', topic: 'bench', partition: p, epoch: 1, writer: 'bench', chunk: chunks++, entries: c.entries, data: c.bytes.toString('base64') })}\n`,
+    );
+    const native = Buffer.from(`INSERT INTO t FORMAT JSONEachRow\n${lines.join('')}`, 'utf8');
+    for (const l of lines) {
+      stateChars += l.length;
+      maxInsertBodyChars = Math.max(maxInsertBodyChars, l.length);
+    }
+    rssPeakBytes = Math.max(rssPeakBytes, process.memoryUsage.rss());
+    if (native.length === 0) throw new Error('unreachable: keeps the copy observable');
+  };
   for (let p = 0; p < partitions; p++) {
     try {
-      const snap = sessionizer.snapshot(p, { copy: false });
-      const state = JSON.stringify(snap);
-      const row = {
-        group_id: 'bench',
-        topic: 'bench',
-        partition: p,
-        next_offset: offsets[p]!,
-        open_sessions: snap.sessions.length,
-        state,
-        written_at: Date.now(),
-      };
-      const body = `${JSON.stringify(row)}\n`;
-      const native = Buffer.from(`INSERT INTO t FORMAT JSONEachRow\n${body}`, 'utf8');
-      stateChars += state.length;
-      maxInsertBodyChars = Math.max(maxInsertBodyChars, body.length);
-      rssPeakBytes = Math.max(rssPeakBytes, process.memoryUsage.rss());
-      if (native.length === 0) throw new Error('unreachable: keeps the copy observable');
+      const changes = sessionizer.checkpointChanges(p, true);
+      let batch: Array<{ bytes: Buffer; entries: number }> = [];
+      for (const chunk of encodeChunks(changes.entries())) {
+        batch.push({ bytes: Buffer.from(chunk.bytes), entries: chunk.entries });
+        if (batch.length === CHUNKS_PER_INSERT) {
+          insert(p, batch);
+          batch = [];
+        }
+      }
+      insert(p, batch);
     } catch (err) {
       insertBodyError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       break;

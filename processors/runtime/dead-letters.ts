@@ -7,6 +7,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { PlayloopError } from '../../core/errors.ts';
 import type { AvroCodec } from '../../infra/registry.ts';
 import type { DeadLetter } from '../../schemas/generated/dead-letter.ts';
+import { kafkaFailure } from './kafka-errors.ts';
 
 export interface PoisonRecord {
   readonly source: string;
@@ -67,7 +68,7 @@ export class DeadLetterWriter {
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
     } catch (cause) {
-      throw new PlayloopError('KAFKA_UNAVAILABLE', 'could not write dead letters', { cause });
+      throw kafkaFailure('could not write dead letters', cause);
     }
   }
 

@@ -15,21 +15,24 @@
  *   quiet streams: a view it closes early on one run may close later on a replay, and the
  *   sinks keep the most complete row (ReplacingMergeTree on the source offset).
  */
+import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Kafka, Producer } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ErrorKinds, errorMessage, PlayloopError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import { clickhouseFailure, queryRows } from '../../infra/clickhouse.ts';
 import type { AvroCodec } from '../../infra/registry.ts';
 import type { PlaybackEvent } from '../../schemas/generated/playback-event.ts';
 import type { SessionSummary } from '../../schemas/generated/playback-session.ts';
 import type { DeadLetterWriter, PoisonRecord } from '../runtime/dead-letters.ts';
+import { kafkaFailure } from '../runtime/kafka-errors.ts';
 import type { InboundBatch, Processor, TopicPartition } from '../runtime/partition-consumer.ts';
 import { chunkBySize } from '../runtime/send-chunks.ts';
 import { Serial } from '../runtime/serial.ts';
+import { CheckpointStore } from './checkpoints.ts';
 import type { SessionizeOptions } from './options.ts';
-import { type PartitionSnapshot, Sessionizer } from './sessionizer.ts';
+import { type PartitionMeta, Sessionizer } from './sessionizer.ts';
+import { CHUNKS_PER_INSERT, encodeChunks } from './state-codec.ts';
 
 export interface SessionizeProcessorOptions {
   readonly kafka: Kafka;
@@ -50,6 +53,8 @@ export interface SessionizeProcessorOptions {
   readonly log: Logger;
   /** Wall clock, for checkpoint cadence and idle advance; tests may pin it. */
   readonly now?: () => number;
+  /** Change sets larger than this are streamed while consumption waits (see checkpoint()). */
+  readonly checkpointSyncMaxEntries?: number;
 }
 
 interface Owned {
@@ -57,7 +62,32 @@ interface Owned {
   nextOffset: number;
   /** Offset of the newest checkpoint written for this partition. */
   checkpointed: number | undefined;
+  /** The epoch the next checkpoint of this partition takes. */
+  nextEpoch: number;
+  /** Epoch of the newest committed full checkpoint, and entries committed since it. */
+  baseEpoch: number;
+  entriesSinceBase: number;
+  /** The next checkpoint must hold the whole state (none yet, or changes were lost). */
+  needsFull: boolean;
 }
+
+interface CheckpointJob {
+  readonly partition: number;
+  readonly owned: Owned;
+  readonly epoch: number;
+  readonly full: boolean;
+  readonly meta: PartitionMeta;
+  chunks: Array<{ bytes: Buffer; entries: number }>;
+  readonly entries: number;
+  written?: number;
+}
+
+/** A full checkpoint replaces the chain once the entries since the last exceed this ... */
+const FULL_CHECKPOINT_MIN_ENTRIES = 200_000;
+/** ... and this many times the live state (so a restore reads at most a few states' worth). */
+const FULL_CHECKPOINT_FACTOR = 4;
+/** Change sets up to this many entries are encoded at once and written in the background. */
+const DEFAULT_SYNC_MAX_ENTRIES = 100_000;
 
 export class SessionizeProcessor implements Processor {
   readonly name = 'sessionize';
@@ -74,11 +104,29 @@ export class SessionizeProcessor implements Processor {
   private readonly emitted: Counter;
   private readonly late: Counter;
   private readonly open: Gauge;
+  private readonly checkpointEntries: Counter;
+  private readonly store: CheckpointStore;
+  /** Tags this instance's checkpoint chunks (two owners of a partition never mix chunks). */
+  private readonly writer = randomUUID();
+  private readonly syncMaxEntries: number;
+  private inFlight: Promise<void> | undefined;
 
   constructor(private readonly o: SessionizeProcessorOptions) {
     this.sessionizer = new Sessionizer(o.sessionize);
     this.producer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.now = o.now ?? Date.now;
+    this.syncMaxEntries = o.checkpointSyncMaxEntries ?? DEFAULT_SYNC_MAX_ENTRIES;
+    this.store = new CheckpointStore({
+      client: o.client,
+      database: o.database,
+      groupId: o.groupId,
+      topic: o.eventsTopic,
+    });
+    this.checkpointEntries = new Counter({
+      name: 'playloop_sessionize_checkpoint_entries_total',
+      help: 'Sessions and tombstones written to checkpoints (changed ones; all in a full checkpoint)',
+      registers: [o.metrics],
+    });
     this.emitted = new Counter({
       name: 'playloop_sessionize_summaries_total',
       help: 'Session summaries produced to playback.sessions (replays included)',
@@ -161,10 +209,9 @@ export class SessionizeProcessor implements Processor {
         await this.produceDrained();
       }
       if (now - this.lastCheckpointAt >= this.o.checkpointIntervalMs) {
-        await this.checkpoint();
-        // The interval runs from the end of a checkpoint: a large state takes seconds to
-        // write, and counting from its start left no time between checkpoints to consume.
-        this.lastCheckpointAt = this.now();
+        // The interval runs from the cut of a checkpoint (its encoding, or its whole write when
+        // streamed); while one is still being written the next tick tries again.
+        if (await this.checkpoint({ wait: false })) this.lastCheckpointAt = this.now();
       }
     });
   }
@@ -172,7 +219,8 @@ export class SessionizeProcessor implements Processor {
   onStop(): Promise<void> {
     return this.serial.run(async () => {
       await this.produceDrained();
-      await this.checkpoint();
+      await this.checkpoint({ wait: true });
+      if (this.inFlight !== undefined) await this.inFlight;
       if (this.producerConnected) await this.producer.disconnect();
     });
   }
@@ -220,11 +268,7 @@ export class SessionizeProcessor implements Processor {
         }
         await this.producer.send({ topic: this.o.sessionsTopic, acks: -1, messages: chunk });
       } catch (cause) {
-        throw new PlayloopError(
-          'KAFKA_UNAVAILABLE',
-          `producing ${chunk.length} of ${this.unsent.length} session summaries`,
-          { cause },
-        );
+        throw kafkaFailure(`producing ${chunk.length} of ${this.unsent.length} session summaries`, cause);
       }
       // Chunks are in order, so the acked ones are the head of `unsent`.
       this.unsent.splice(0, chunk.length);
@@ -233,67 +277,160 @@ export class SessionizeProcessor implements Processor {
   }
 
   /**
-   * One row per partition, each its own insert: a partition's row is a self-contained
-   * checkpoint, and one body holding every partition's state outgrows V8's longest string
-   * (2^29 - 24 characters) near a million open sessions. Between partitions the event loop
-   * breathes (the consumer's heartbeats are sent from it).
+   * Incremental checkpoints (checkpoints.ts, 0203_sessionize_state.sql). Per owned partition,
+   * the sessions and tombstones changed since its previous checkpoint are encoded into compact
+   * binary chunks right here, between batches (a consistent cut: nothing is folded meanwhile),
+   * and written in the background while consumption goes on; the partition's offset becomes
+   * committable once its commit row is in. Only one checkpoint is in flight at a time.
+   *
+   * A change set larger than `syncMaxEntries` (the first checkpoint of a big state, or a full
+   * one) is instead streamed chunk by chunk while consumption waits: encoding it all up front
+   * would hold the whole encoded state in memory at once.
    */
-  private async checkpoint(): Promise<void> {
-    if (this.unsent.length > 0) return;
+  private async checkpoint(options: { wait: boolean }): Promise<boolean> {
+    if (this.inFlight !== undefined) {
+      if (!options.wait) return false;
+      await this.inFlight;
+    }
+    if (this.unsent.length > 0) return false;
+    const jobs: CheckpointJob[] = [];
     for (const [partition, owned] of [...this.owned]) {
-      // A partition revoked meanwhile is the new owner's to checkpoint.
       if (this.owned.get(partition) !== owned) continue;
-      // Serialised at once, so the snapshot may share the live views (no copy).
-      const snapshot = this.sessionizer.snapshot(partition, { copy: false });
-      const row = {
-        group_id: this.o.groupId,
-        topic: this.o.eventsTopic,
-        partition,
-        next_offset: owned.nextOffset,
-        open_sessions: snapshot.sessions.length,
-        state: JSON.stringify(snapshot),
-        written_at: this.now(),
-      };
+      const size = this.sessionizer.partitionSize(partition);
+      if (owned.checkpointed === owned.nextOffset && !owned.needsFull && size.changed === 0) continue;
+      const full =
+        owned.needsFull ||
+        owned.entriesSinceBase > Math.max(FULL_CHECKPOINT_MIN_ENTRIES, FULL_CHECKPOINT_FACTOR * size.entries);
+      const changes = this.sessionizer.checkpointChanges(partition, full);
       try {
-        await this.o.client.insert({
-          table: `${this.o.database}.sessionize_checkpoints`,
-          values: [row],
-          format: 'JSONEachRow',
-        });
-      } catch (cause) {
-        throw clickhouseFailure('writing sessionize checkpoints', cause);
+        const epoch = owned.nextEpoch++;
+        const job: CheckpointJob = {
+          partition,
+          owned,
+          epoch,
+          full,
+          meta: { ...changes.meta, nextOffset: owned.nextOffset },
+          chunks: [],
+          entries: changes.count,
+        };
+        if (changes.count > this.syncMaxEntries) {
+          // Streamed under the lock: bounded memory, consumption waits.
+          let n = 0;
+          let batch: Array<{ bytes: Buffer; entries: number }> = [];
+          for (const chunk of encodeChunks(changes.entries())) {
+            batch.push({ bytes: Buffer.from(chunk.bytes), entries: chunk.entries });
+            if (batch.length === CHUNKS_PER_INSERT) {
+              await this.store.writeChunks(partition, epoch, this.writer, n, batch);
+              n += batch.length;
+              batch = [];
+            }
+          }
+          await this.store.writeChunks(partition, epoch, this.writer, n, batch);
+          job.written = n + batch.length;
+          await this.commitCheckpoint(job);
+          continue;
+        }
+        for (const chunk of encodeChunks(changes.entries())) {
+          job.chunks.push({ bytes: Buffer.from(chunk.bytes), entries: chunk.entries });
+        }
+        jobs.push(job);
+      } catch (err) {
+        // The change set was taken from the sessionizer: only a full checkpoint is exact now.
+        owned.needsFull = true;
+        throw err;
       }
-      owned.checkpointed = row.next_offset;
+    }
+    if (jobs.length === 0) return true;
+    const run = this.writeJobs(jobs).finally(() => {
+      this.inFlight = undefined;
+    });
+    this.inFlight = run;
+    if (options.wait) await run;
+    return true;
+  }
+
+  private async writeJobs(jobs: readonly CheckpointJob[]): Promise<void> {
+    for (const job of jobs) {
+      try {
+        for (let i = 0; i < job.chunks.length; i += CHUNKS_PER_INSERT) {
+          const batch = job.chunks.slice(i, i + CHUNKS_PER_INSERT);
+          await this.store.writeChunks(job.partition, job.epoch, this.writer, i, batch);
+        }
+        job.written = job.chunks.length;
+        job.chunks = [];
+        await this.commitCheckpoint(job);
+      } catch (err) {
+        // Its changes were taken from the sessionizer: the next checkpoint must be a full one.
+        job.owned.needsFull = true;
+        this.o.log.warn(
+          { partition: job.partition, epoch: job.epoch, err: errorMessage(err) },
+          'sessionize checkpoint failed; the next one is full',
+        );
+      }
     }
   }
 
-  private async restore(partition: number): Promise<Owned> {
-    let rows: Array<{ next_offset: number; state: string }>;
-    try {
-      rows = await queryRows<{ next_offset: number; state: string }>(
-        this.o.client,
-        `SELECT next_offset, state FROM ${this.o.database}.sessionize_checkpoints FINAL
-         WHERE group_id = {g:String} AND topic = {t:String} AND partition = {p:UInt32}`,
-        { g: this.o.groupId, t: this.o.eventsTopic, p: partition },
-      );
-    } catch (cause) {
-      throw clickhouseFailure('reading a sessionize checkpoint', cause);
+  private async commitCheckpoint(job: CheckpointJob): Promise<void> {
+    const { owned } = job;
+    // A partition revoked meanwhile is the new owner's to checkpoint.
+    if (this.owned.get(job.partition) !== owned) return;
+    const baseEpoch = job.full ? job.epoch : owned.baseEpoch;
+    await this.store.commit({
+      partition: job.partition,
+      epoch: job.epoch,
+      writer: this.writer,
+      baseEpoch,
+      chunks: job.written ?? 0,
+      meta: job.meta,
+    });
+    owned.checkpointed = job.meta.nextOffset;
+    if (job.full) {
+      owned.baseEpoch = job.epoch;
+      owned.entriesSinceBase = job.entries;
+      owned.needsFull = false;
+      await this.store
+        .dropBefore(job.partition, job.epoch)
+        .catch((err: unknown) =>
+          this.o.log.warn(
+            { partition: job.partition, err: errorMessage(err) },
+            'old checkpoints not deleted',
+          ),
+        );
+    } else {
+      owned.entriesSinceBase += job.entries;
     }
-    const row = rows[0];
+    this.checkpointEntries.inc(job.entries);
+  }
+
+  private async restore(partition: number): Promise<Owned> {
+    // An in-flight checkpoint of a previous ownership must land before epochs are counted.
+    if (this.inFlight !== undefined) await this.inFlight;
+    const restored = await this.store.latest(partition);
+    const nextEpoch = await this.store.nextEpoch(partition);
     let owned: Owned;
-    if (row) {
-      const snapshot = JSON.parse(row.state) as PartitionSnapshot;
-      this.sessionizer.restore(snapshot);
+    if (restored) {
+      this.sessionizer.restore(restored.snapshot);
       owned = {
-        nextOffset: Number(row.next_offset),
-        checkpointed: Number(row.next_offset),
+        nextOffset: restored.snapshot.nextOffset,
+        checkpointed: restored.snapshot.nextOffset,
+        nextEpoch,
+        baseEpoch: restored.baseEpoch,
+        entriesSinceBase: restored.entriesSinceBase,
+        needsFull: restored.legacy,
       };
       this.o.log.info(
-        { partition, nextOffset: owned.nextOffset, open: snapshot.sessions.length },
+        { partition, nextOffset: owned.nextOffset, open: restored.snapshot.sessions.length },
         'sessionize state restored',
       );
     } else {
-      owned = { nextOffset: 0, checkpointed: undefined };
+      owned = {
+        nextOffset: 0,
+        checkpointed: undefined,
+        nextEpoch,
+        baseEpoch: 0,
+        entriesSinceBase: 0,
+        needsFull: true,
+      };
     }
     this.owned.set(partition, owned);
     return owned;

@@ -9,7 +9,15 @@ import { summarizeEvents } from '../qoe-core/summarize.ts';
 import { Script, T0 } from '../qoe-core/testing.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
 import { DEFAULT_SESSIONIZE_OPTIONS, sessionizeOptions, sessionizeOptionsFrom } from './options.ts';
-import { type Disposition, type PartitionSnapshot, Sessionizer } from './sessionizer.ts';
+import {
+  type CheckpointEntry,
+  type Disposition,
+  type PartitionMeta,
+  type PartitionSnapshot,
+  Sessionizer,
+  snapshotFromEntries,
+} from './sessionizer.ts';
+import { encodeChunks, readChunk } from './state-codec.ts';
 
 const SEC = 1_000;
 const MIN = 60 * SEC;
@@ -101,24 +109,45 @@ function prng(seed: number): () => number {
 }
 
 describe('Sessionizer: closing', () => {
-  it('emits a session once the watermark passes session_end, as the batch summary says', () => {
+  it('emits a session as soon as its session_end folds in seq order, as the batch summary says', () => {
     const feed = new Feed(sessionizer());
     const ref = referenceSession();
-    expect(feed.pushAll(ref.events)).toEqual(Array(13).fill('folded'));
-    const ticker = new Ticker(feed);
-    // Watermark = newest time - 30 s. At 111.5 s it equals the end (81.5 s): not past it yet.
-    ticker.at(111_500);
-    expect(feed.of('s-ref')).toHaveLength(0);
-    ticker.at(111_501);
+    const dispositions = feed.pushAll(ref.events);
+    expect(dispositions).toEqual(Array(13).fill('folded'));
+    // Nothing before session_end (the last event) ...
     const [v] = feed.of('s-ref');
-    expect(v).toBeDefined();
+    expect(feed.of('s-ref')).toHaveLength(1);
     expect(v).toEqual({
       ...summarizeEvents(ref.events)[0]!,
       sourcePartition: 0,
       sourceOffsetFirst: 0,
       sourceOffsetLast: 12,
     });
+    // ... and the session stays open (for stragglers) until the watermark passes its end,
+    // then closes without emitting again.
+    const ticker = new Ticker(feed);
+    ticker.at(111_500);
+    expect(feed.sz.stats().openSessions).toBe(2);
+    ticker.at(111_501);
+    expect(feed.of('s-ref')).toHaveLength(1);
     expect(feed.sz.stats().openSessions).toBe(1); // the ticker
+  });
+
+  it('waits for a missing seq before session_end, then emits once', () => {
+    const feed = new Feed(sessionizer());
+    const s = new Script('gappy');
+    s.intent(0);
+    s.firstFrame(1_000, 3_000);
+    const missing = s.heartbeat(5_000);
+    s.end(10_000);
+    const events = s.events.filter((e) => e !== missing);
+    expect(feed.pushAll(events)).toEqual(['folded', 'folded', 'buffered']);
+    expect(feed.of('gappy')).toHaveLength(0);
+    expect(feed.push(missing)).toBe('folded');
+    expect(feed.of('gappy')).toHaveLength(1);
+    expect(withoutSource(feed.of('gappy')[0]!)).toEqual(withoutSource(summarizeEvents(s.events)[0]!));
+    feed.finish();
+    expect(feed.of('gappy')).toHaveLength(1);
   });
 
   it('times out an idle session a gap after its last event', () => {
@@ -286,11 +315,13 @@ describe('Sessionizer: watermark and partitions', () => {
     const a = new Script('on-p0');
     a.intent(0);
     a.firstFrame(1_000, 3_000);
+    a.heartbeat(5_000);
     a.end(10_000);
-    feed.pushAll(a.events, 0);
+    // seq 2 (a heartbeat) never comes: session_end waits for it until the watermark passes.
+    feed.pushAll([a.events[0]!, a.events[1]!, a.events[3]!], 0);
     const far = new Ticker(feed, 1);
     far.at(60 * MIN);
-    // Partition 1 is an hour ahead; partition 0 has not moved past the end: nothing emitted.
+    // Partition 1 is an hour ahead; partition 0 has not moved past the wait: nothing emitted.
     expect(feed.of('on-p0')).toHaveLength(0);
     expect(feed.sz.partitionWatermark(0)).toBe(T0 + 10_000 - LATENESS);
     expect(feed.sz.partitionWatermark(1)).toBe(T0 + 60 * MIN - LATENESS);
@@ -309,7 +340,8 @@ describe('Sessionizer: watermark and partitions', () => {
   it('forgets revoked partitions without emitting', () => {
     const feed = new Feed(sessionizer({ partitionCount: 2 }));
     feed.pushAll(referenceSession('a').events, 0);
-    feed.pushAll(referenceSession('b').events, 1);
+    // Without its session_end, b is still open (an ended one is out already).
+    feed.pushAll(referenceSession('b').events.slice(0, -1), 1);
     expect(feed.sz.stats().openSessions).toBe(2);
     feed.sz.revokePartitions([1]);
     expect(feed.sz.stats().openSessions).toBe(1);
@@ -560,6 +592,61 @@ describe('Sessionizer: a random fleet', () => {
       resumed.out.push(...second.drain());
     }
     expect([...before, ...resumed.finish()]).toEqual(once);
+  });
+
+  it('incremental checkpoints (full, then only changes) restore the same state and output', () => {
+    const once = runAll(sessionizer({ partitionCount: 2 }), arrivals).out;
+    const first = new Sessionizer({ allowedLatenessMs: LATENESS, viewGapMs: GAP, partitionCount: 2 });
+    const feed = new Feed(first);
+    const chains = new Map<number, CheckpointEntry[]>([
+      [0, []],
+      [1, []],
+    ]);
+    const metas = new Map<number, PartitionMeta>();
+    const checkpoint = (full: boolean): void => {
+      for (const p of [0, 1]) {
+        const changes = first.checkpointChanges(p, full);
+        // Through the binary codec, as the processor writes and reads them.
+        const decoded: unknown[] = [];
+        for (const c of encodeChunks(changes.entries())) decoded.push(...readChunk(c.bytes));
+        expect(decoded).toHaveLength(changes.count);
+        if (full) chains.set(p, []);
+        chains.get(p)!.push(...(decoded as CheckpointEntry[]));
+        metas.set(p, changes.meta);
+      }
+    };
+    const cuts = [0.2, 0.35, 0.5, 0.7].map((f) => Math.floor(arrivals.length * f));
+    let at = 0;
+    cuts.forEach((cut, i) => {
+      for (const e of arrivals.slice(at, cut)) feed.push(e, partitionOf(e.sessionId));
+      at = cut;
+      checkpoint(i === 0 || i === 2);
+      // After the first, a delta holds fewer entries than the whole state.
+    });
+    const before = feed.out.slice();
+    const second = new Sessionizer({ allowedLatenessMs: LATENESS, viewGapMs: GAP, partitionCount: 2 });
+    for (const p of [0, 1]) {
+      const snap = snapshotFromEntries(metas.get(p)!, chains.get(p)!);
+      expect(snap).toEqual(JSON.parse(JSON.stringify(first.snapshot(p))));
+      second.restore(snap);
+    }
+    expect(second.positions()).toEqual(first.positions());
+    const resumed = new Feed(second);
+    for (const e of arrivals.slice(at)) {
+      const p = partitionOf(e.sessionId);
+      second.add(e, { partition: p, offset: second.positions().get(p) ?? 0 });
+      resumed.out.push(...second.drain());
+    }
+    expect([...before, ...resumed.finish()]).toEqual(once);
+  });
+
+  it('a checkpoint after no change holds no entry', () => {
+    const s = new Sessionizer({ allowedLatenessMs: LATENESS, viewGapMs: GAP, partitionCount: 1 });
+    const feed = new Feed(s);
+    feed.pushAll(referenceSession('a').events.slice(0, 4));
+    expect(s.checkpointChanges(0, false).count).toBe(1);
+    expect(s.checkpointChanges(0, false).count).toBe(0);
+    expect(s.checkpointChanges(0, true).count).toBe(1);
   });
 
   it('serialises a snapshot without copies exactly like a copied one', () => {

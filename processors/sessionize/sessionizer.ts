@@ -16,8 +16,9 @@
  *   (the missing one would be late by then) or a buffer cap is hit. A seq already folded is
  *   a duplicate; a seq that was given up on is late.
  *
- * Closing. A view is emitted when (a) session_end was folded and the watermark passed its
- *   time, (b) the watermark is more than `viewGapMs` past its last event (timed_out), (c) an
+ * Closing. A view is emitted when (a) session_end was folded in seq order: at once, since
+ *   the view can no longer change (the session stays open, summary already out, until the
+ *   watermark passes its end, to classify stragglers as before), (b) the watermark is more than `viewGapMs` past its last event (timed_out), (c) an
  *   event arrives more than `viewGapMs` after its last event (timed_out, and that event
  *   starts the next view), or (d) the open-session cap evicts it (its session_end reason
  *   if it had one, else evicted).
@@ -50,6 +51,7 @@ import {
 } from '../qoe-core/view-fold.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
 import { type SessionizeOptions, sessionizeOptions } from './options.ts';
+import { EntryKind } from './state-codec.ts';
 
 export interface SourcePosition {
   readonly partition: number;
@@ -82,6 +84,12 @@ interface OpenSession {
   /** Key of this session's live deadline-heap entry (+Infinity: none). */
   heapKey: number;
   closed: boolean;
+  /**
+   * The current view ended (session_end folded in seq order) and its summary is already out:
+   * nothing can change it any more, so it was emitted at once; the session stays open only
+   * so that stragglers within the lateness are recognised (after-end, duplicate) as before.
+   */
+  emitted: boolean;
 }
 
 interface SessionHistory {
@@ -111,6 +119,11 @@ class PartitionState {
   readonly deadlines = new DeadlineHeap<OpenSession>();
   readonly tombstones = new Map<string, Tombstone>();
   readonly expiries = new DeadlineHeap<string>();
+  /**
+   * Session ids whose open session or tombstone changed (or went) since the last checkpoint
+   * took them: an incremental checkpoint writes only these.
+   */
+  dirty = new Set<string>();
 
   constructor(readonly partition: number) {}
 }
@@ -151,6 +164,8 @@ export interface PartitionSnapshot {
     readonly sessionId: string;
     readonly ordinal: number;
     readonly view: ViewState | null;
+    /** The view's summary is already out (ended views are emitted when session_end folds). */
+    readonly emitted?: boolean;
     readonly prevLastTime: number | null;
     readonly nextSeq: number;
     readonly pending: ReadonlyArray<Pending> | null;
@@ -164,6 +179,97 @@ export interface PartitionSnapshot {
     readonly expireAt: number;
     readonly tie: number;
   }>;
+}
+
+export type SessionEntry = PartitionSnapshot['sessions'][number];
+export type TombstoneEntry = PartitionSnapshot['tombstones'][number];
+
+/** The scalar state of a partition in an incremental checkpoint (JSON-safe). */
+export interface PartitionMeta {
+  readonly version: 2;
+  readonly partition: number;
+  readonly maxTime: number | null;
+  readonly floor: number | null;
+  readonly watermark: number | null;
+  readonly nextOffset: number;
+  readonly nextOrdinal: number;
+  readonly nextTombstoneTie: number;
+  readonly openSessions: number;
+  readonly tombstones: number;
+}
+
+export type CheckpointEntry =
+  | { readonly kind: typeof EntryKind.Session; readonly value: SessionEntry }
+  | { readonly kind: typeof EntryKind.Tombstone; readonly value: TombstoneEntry }
+  | { readonly kind: typeof EntryKind.Gone; readonly value: string };
+
+function sessionEntry(s: OpenSession, copy: boolean): SessionEntry {
+  const skipped = skippedOf(s);
+  return {
+    sessionId: s.sessionId,
+    ordinal: s.ordinal,
+    view: s.view === null || !copy ? s.view : structuredClone(s.view),
+    emitted: s.emitted,
+    prevLastTime: finiteOrNull(prevLastTime(s)),
+    nextSeq: s.nextSeq,
+    pending: s.pending === null || !copy ? s.pending : s.pending.map((p) => ({ ...p })),
+    skipped: skipped === null || !copy ? skipped : [...skipped],
+  };
+}
+
+function tombstoneEntry(sessionId: string, t: Tombstone, copy: boolean): TombstoneEntry {
+  return {
+    sessionId,
+    lastSeq: t.lastSeq,
+    lastTime: t.lastTime,
+    skipped: t.skipped === null || !copy ? t.skipped : [...t.skipped],
+    expireAt: t.expireAt,
+    tie: t.tie,
+  };
+}
+
+/**
+ * The partition snapshot a chain of incremental checkpoints describes: the entries of every
+ * checkpoint from the last full one on, oldest first (a later entry for a session id
+ * replaces an earlier one), and the newest checkpoint's meta.
+ */
+export function snapshotFromEntries(
+  meta: PartitionMeta,
+  entries: Iterable<CheckpointEntry>,
+): PartitionSnapshot {
+  const latest = new Map<string, CheckpointEntry>();
+  for (const e of entries) {
+    const id = e.kind === EntryKind.Gone ? e.value : e.value.sessionId;
+    // Delete first so the map's order is the order of the last change (not needed for
+    // correctness: sessions and tombstones are sorted below).
+    latest.delete(id);
+    if (e.kind !== EntryKind.Gone) latest.set(id, e);
+  }
+  const sessions: SessionEntry[] = [];
+  const tombstones: TombstoneEntry[] = [];
+  for (const e of latest.values()) {
+    if (e.kind === EntryKind.Session) sessions.push(e.value);
+    else if (e.kind === EntryKind.Tombstone) tombstones.push(e.value);
+  }
+  sessions.sort((a, b) => a.ordinal - b.ordinal);
+  tombstones.sort((a, b) => a.tie - b.tie);
+  return {
+    version: 1,
+    partition: meta.partition,
+    maxTime: meta.maxTime,
+    floor: meta.floor,
+    watermark: meta.watermark,
+    nextOffset: meta.nextOffset,
+    nextOrdinal: meta.nextOrdinal,
+    nextTombstoneTie: meta.nextTombstoneTie,
+    sessions,
+    tombstones,
+  };
+}
+
+function* concatKeys(a: Map<string, unknown>, b: Map<string, unknown>): Generator<string> {
+  yield* a.keys();
+  yield* b.keys();
 }
 
 const MAX_SKIPPED_RANGES = 8;
@@ -320,28 +426,10 @@ export class Sessionizer {
     const part = this.partition(partition);
     const sessions = [...part.sessions.values()]
       .sort((a, b) => a.ordinal - b.ordinal)
-      .map((s) => {
-        const skipped = skippedOf(s);
-        return {
-          sessionId: s.sessionId,
-          ordinal: s.ordinal,
-          view: s.view === null || !copy ? s.view : structuredClone(s.view),
-          prevLastTime: finiteOrNull(prevLastTime(s)),
-          nextSeq: s.nextSeq,
-          pending: s.pending === null || !copy ? s.pending : s.pending.map((p) => ({ ...p })),
-          skipped: skipped === null || !copy ? skipped : [...skipped],
-        };
-      });
+      .map((s) => sessionEntry(s, copy));
     const tombstones = [...part.tombstones.entries()]
       .sort((a, b) => a[1].tie - b[1].tie)
-      .map(([sessionId, t]) => ({
-        sessionId,
-        lastSeq: t.lastSeq,
-        lastTime: t.lastTime,
-        skipped: t.skipped === null || !copy ? t.skipped : [...t.skipped],
-        expireAt: t.expireAt,
-        tie: t.tie,
-      }));
+      .map(([sessionId, t]) => tombstoneEntry(sessionId, t, copy));
     return {
       version: 1,
       partition,
@@ -354,6 +442,61 @@ export class Sessionizer {
       sessions,
       tombstones,
     };
+  }
+
+  /** Open sessions plus tombstones of a partition, and how many of them changed since the last checkpoint. */
+  partitionSize(partition: number): { readonly entries: number; readonly changed: number } {
+    const part = this.parts.get(partition);
+    if (part === undefined) return { entries: 0, changed: 0 };
+    return { entries: part.sessions.size + part.tombstones.size, changed: part.dirty.size };
+  }
+
+  /**
+   * An incremental checkpoint of a partition: its scalar state (`meta`) and one entry per
+   * session id whose open session or tombstone changed since the previous call (every one if
+   * `full`): the session, the tombstone, or Gone. Applied in order over the previous
+   * checkpoint's state (`snapshotFromEntries`) they give this state. The entries share live
+   * views: consume them before the next `add()` (the writer encodes them at once).
+   */
+  checkpointChanges(
+    partition: number,
+    full: boolean,
+  ): {
+    readonly meta: PartitionMeta;
+    readonly count: number;
+    readonly entries: () => Generator<CheckpointEntry>;
+  } {
+    const part = this.partition(partition);
+    const dirty = part.dirty;
+    part.dirty = new Set();
+    // A full checkpoint walks the live maps (no id set the size of the state is built).
+    const ids: Iterable<string> = full ? concatKeys(part.sessions, part.tombstones) : dirty;
+    const count = full ? part.sessions.size + part.tombstones.size : dirty.size;
+    const meta: PartitionMeta = {
+      version: 2,
+      partition,
+      maxTime: finiteOrNull(part.maxTime),
+      floor: finiteOrNull(part.floor),
+      watermark: finiteOrNull(part.watermark),
+      nextOffset: part.nextOffset,
+      nextOrdinal: part.nextOrdinal,
+      nextTombstoneTie: part.nextTombstoneTie,
+      openSessions: part.sessions.size,
+      tombstones: part.tombstones.size,
+    };
+    function* entries(): Generator<CheckpointEntry> {
+      for (const id of ids) {
+        const s = part.sessions.get(id);
+        if (s !== undefined) {
+          yield { kind: EntryKind.Session, value: sessionEntry(s, false) };
+          continue;
+        }
+        const t = part.tombstones.get(id);
+        if (t !== undefined) yield { kind: EntryKind.Tombstone, value: tombstoneEntry(id, t, false) };
+        else yield { kind: EntryKind.Gone, value: id };
+      }
+    }
+    return { meta, count, entries };
   }
 
   /** Replaces a partition's state with a snapshot; continue from its `nextOffset`. */
@@ -382,6 +525,7 @@ export class Sessionizer {
               },
         heapKey: Number.POSITIVE_INFINITY,
         closed: false,
+        emitted: s.emitted ?? false,
       };
       part.sessions.set(session.sessionId, session);
       part.pendingEvents += session.pending?.length ?? 0;
@@ -431,6 +575,7 @@ export class Sessionizer {
 
   private accept(part: PartitionState, event: PlaybackEvent, time: number, offset: number): Disposition {
     const gap = this.options.viewGapMs;
+    part.dirty.add(event.sessionId);
     let s = part.sessions.get(event.sessionId);
     if (s === undefined) {
       const tomb = part.tombstones.get(event.sessionId);
@@ -493,6 +638,7 @@ export class Sessionizer {
       history: skipped === null && Number.isNaN(prevLastTime) ? null : { prevLastTime, skipped },
       heapKey: Number.POSITIVE_INFINITY,
       closed: false,
+      emitted: false,
     };
     part.sessions.set(sessionId, s);
     this.counters.sessionsOpened++;
@@ -587,12 +733,21 @@ export class Sessionizer {
       return;
     }
     if (opensNewView(view, time, gap)) {
-      this.emit(view, 'timed_out');
+      if (!s.emitted) this.emit(view, 'timed_out');
       this.startView(part, s, event, time, offset);
       return;
     }
-    if (foldEvent(view, event, time, this.intern)) recordSource(view, part.partition, offset);
-    else this.counters.afterEnd++;
+    if (foldEvent(view, event, time, this.intern)) {
+      recordSource(view, part.partition, offset);
+      // Early firing: session_end folded in seq order means every earlier seq is folded or
+      // given up on, and later seqs are not folded (after-end), so the view can no longer
+      // change: its summary is the one the watermark would emit, only out now instead of
+      // allowedLatenessMs later (the lateness bounds waiting for missing seqs, not this).
+      if (viewEnded(view)) {
+        this.emit(view, 'timed_out');
+        s.emitted = true;
+      }
+    } else this.counters.afterEnd++;
   }
 
   private startView(
@@ -605,6 +760,12 @@ export class Sessionizer {
     const view = createView(event, time, this.intern);
     recordSource(view, part.partition, offset);
     s.view = view;
+    s.emitted = false;
+    if (viewEnded(view)) {
+      // A view whose first event is its session_end: final at once (see fold).
+      this.emit(view, 'timed_out');
+      s.emitted = true;
+    }
   }
 
   // ---------------------------------------------------------------------------------------
@@ -658,12 +819,14 @@ export class Sessionizer {
       const tomb = part.tombstones.get(sessionId);
       if (tomb !== undefined && tomb.expireAt === key) {
         part.tombstones.delete(sessionId);
+        part.dirty.add(sessionId);
         this.counters.tombstones--;
       }
     }
   }
 
   private handleDue(part: PartitionState, s: OpenSession): void {
+    part.dirty.add(s.sessionId);
     const w = part.watermark;
     const gap = this.options.viewGapMs;
     // 1. Missing seqs the watermark has passed will not come in time: stop waiting.
@@ -674,8 +837,9 @@ export class Sessionizer {
     if (view !== null) {
       const last = viewLastTime(view);
       if (viewEnded(view) ? last < w : last + gap < w) {
-        this.emit(view, 'timed_out');
+        if (!s.emitted) this.emit(view, 'timed_out');
         s.view = null;
+        s.emitted = false;
         historyOf(s).prevLastTime = last;
       }
     }
@@ -720,9 +884,10 @@ export class Sessionizer {
       this.counters.evictions++;
       while (s.pending !== null) this.skipGap(part, s);
       if (s.view !== null) {
-        this.emit(s.view, 'evicted');
+        if (!s.emitted) this.emit(s.view, 'evicted');
         historyOf(s).prevLastTime = viewLastTime(s.view);
         s.view = null;
+        s.emitted = false;
       }
       this.close(part, s);
       return;
@@ -730,6 +895,7 @@ export class Sessionizer {
   }
 
   private close(part: PartitionState, s: OpenSession): void {
+    part.dirty.add(s.sessionId);
     s.closed = true;
     part.sessions.delete(s.sessionId);
     this.counters.openSessions--;
@@ -757,6 +923,7 @@ export class Sessionizer {
       const tomb = part.tombstones.get(sessionId);
       if (tomb !== undefined && tomb.expireAt === key) {
         part.tombstones.delete(sessionId);
+        part.dirty.add(sessionId);
         this.counters.tombstones--;
         this.counters.tombstonesEvicted++;
         return;
