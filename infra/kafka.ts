@@ -5,6 +5,7 @@
  */
 import { type Admin, type ITopicConfig, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { PlayloopError } from '../core/errors.ts';
+import { applyKafkajsIdleFix } from './kafkajs-idle-fix.ts';
 
 export interface KafkaSettings {
   readonly brokers: readonly string[];
@@ -14,6 +15,8 @@ export interface KafkaSettings {
 }
 
 export function createKafka(settings: KafkaSettings, overrides: Partial<KafkaConfig> = {}): Kafka {
+  // Every connected kafkajs client otherwise spins a 1 ms timer per connection (see the fix).
+  applyKafkajsIdleFix();
   return new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],

@@ -5,7 +5,6 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { errorMessage, PlayloopError } from '../../core/errors.ts';
-import { applyKafkajsIdleFix } from '../../infra/kafkajs-idle-fix.ts';
 import type { EncodedRecord } from './allocations.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 
@@ -19,9 +18,6 @@ export function kafkaAllocationProducer(
   topic: string,
   ackTimeoutMs = 5_000,
 ): AllocationProducer {
-  // Without it, the producer's connection spins a 1 ms timer for as long as it is open: CPU
-  // taken from every plan (infra/kafkajs-idle-fix.ts).
-  applyKafkajsIdleFix();
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
 
