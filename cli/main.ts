@@ -18,7 +18,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   },
   demo: {
     run: demoCommand,
-    help: 'demo [--minutes 2] [--players 300] [--seed 7] [--no-feedback] [--no-degradation] [--no-compare]',
+    help: 'demo [--minutes 2] [--players 300] [--seed 7] [--no-feedback] [--no-degradation] [--no-compare] [--experiment-min-runtime <minutes|definition>]',
   },
   config: {
     run: (argv) => configCommand(argv),

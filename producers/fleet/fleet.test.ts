@@ -285,4 +285,58 @@ describe('IngestSink', () => {
     ]);
     expect(sink.stats()).toMatchObject({ accepted: 2, givenUp: 0, pending: 0 });
   });
+
+  it('spreads sessions over lanes, each session on one lane in order', async () => {
+    // A fetch that holds every request until released: each lane has one in flight.
+    const posts: WireBatch[] = [];
+    const held: Array<() => void> = [];
+    const fakeFetch: typeof fetch = (_input, init) => {
+      const batch = JSON.parse(String(init?.body)) as WireBatch;
+      posts.push(batch);
+      return new Promise((resolve) =>
+        held.push(() =>
+          resolve(
+            new Response(JSON.stringify({ accepted: batch.events.length, rejected: [] }), { status: 202 }),
+          ),
+        ),
+      );
+    };
+    const sink = new IngestSink({
+      endpoint: 'http://127.0.0.1:9',
+      key: 'playloop-local-dev-key',
+      fetch: fakeFetch,
+      lanesPerOrigin: 4,
+      maxBatchEvents: 5,
+    });
+    const origin = { isp: 'AS3320', clientAddress: '79.192.0.10' };
+    const sessions = Array.from({ length: 40 }, (_, i) => `f7-${i}-0`);
+    for (let seq = 0; seq < 5; seq++) {
+      sink.send(
+        origin,
+        sessions.map((sessionId) => ({
+          sessionId,
+          seq,
+          viewerId: 'v',
+          titleId: 'title-001',
+          clientTs: seq,
+          kind: 'heartbeat' as const,
+        })),
+      );
+    }
+    // Four lanes, one request in flight on each.
+    await Promise.resolve();
+    expect(held.length).toBe(4);
+    const flushed = sink.flush();
+    while (sink.stats().accepted < 200) {
+      for (const release of held.splice(0)) release();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await flushed;
+    expect(sink.stats()).toMatchObject({ accepted: 200, givenUp: 0, pending: 0 });
+    // Every session's events arrive in seq order, all through one lane's requests.
+    const seen = new Map<string, number[]>();
+    for (const batch of posts)
+      for (const e of batch.events) seen.set(e.sessionId, [...(seen.get(e.sessionId) ?? []), e.seq]);
+    for (const s of sessions) expect(seen.get(s)).toEqual([0, 1, 2, 3, 4]);
+  });
 });

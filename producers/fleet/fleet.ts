@@ -36,6 +36,8 @@ export interface FleetOptions {
   readonly conditions?: OcaConditions;
   readonly progress?: ProgressDisplay;
   readonly onSessionEnd?: (truth: SessionTruth) => void;
+  /** Timing mode, paced: lag behind the wall clock after each pass (timing.ts). */
+  readonly onPacedPass?: (lagMs: number) => void;
   readonly signal?: AbortSignal;
   /** HTTP mode: fetch implementation and access emulation. */
   readonly fetch?: typeof fetch;
@@ -105,6 +107,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetRunResult> {
     ...(options.conditions === undefined ? {} : { conditions: options.conditions }),
     ...(settings.rampUpMs === undefined ? {} : { rampUpMs: settings.rampUpMs }),
     ...(options.onSessionEnd === undefined ? {} : { onSessionEnd: options.onSessionEnd }),
+    ...(options.onPacedPass === undefined ? {} : { onPacedPass: options.onPacedPass }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   const r = await sim.run();

@@ -330,10 +330,12 @@ describe('timing model: ground truth equals the QoE core on the emitted events',
 describe('timing model: paced', () => {
   it('follows the wall clock at a speed factor and reports its lag', async () => {
     const started = performance.now();
+    const lags: number[] = [];
     const { sink, truths, sim } = await simulate({
       players: 20,
       durationMs: 40_000,
       pacing: { kind: 'paced', speed: 100 },
+      extra: { onPacedPass: (lagMs) => lags.push(lagMs) },
     });
     const wall = performance.now() - started;
     // 40 s simulated at x100 is 400 ms of wall time; allow for a loaded machine.
@@ -342,6 +344,13 @@ describe('timing model: paced', () => {
     expect(sink.events.length).toBeGreaterThan(100);
     expect(truths.length).toBeGreaterThan(0);
     expect(sim.snapshot(40_000).pacing).toBe('paced x100');
+    // One lag sample per pass over the queue (at most one pass per 50 ms tick, and more when
+    // events are due sooner), each a non-negative wall-clock lag no larger than the run.
+    expect(lags.length).toBeGreaterThanOrEqual(Math.floor(390 / 50));
+    for (const lag of lags) {
+      expect(lag).toBeGreaterThanOrEqual(0);
+      expect(lag).toBeLessThan(wall);
+    }
     // Each session's events are in time order.
     const last = new Map<string, number>();
     for (const e of sink.events) {

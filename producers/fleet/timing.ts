@@ -89,6 +89,11 @@ export interface TimingOptions {
   /** Overrides a player's access trace (recorded traces, hand-worked tests). */
   readonly traceFor?: (player: Player) => NetworkTrace;
   readonly onSessionEnd?: (truth: SessionTruth) => void;
+  /**
+   * Paced: called after every pass over the queue with how far simulated time trails the
+   * wall clock, ms (benchmarks sample it to judge whether the fleet keeps pace).
+   */
+  readonly onPacedPass?: (lagMs: number) => void;
   readonly progress?: ProgressDisplay;
   readonly signal?: AbortSignal;
 }
@@ -247,6 +252,7 @@ export class TimingSimulator implements PlayerIo {
       await this.flushOutbox();
       this.lagMs = Math.max(lateMs, (simNow() - target) / speed);
       this.maxLagMs = Math.max(this.maxLagMs, this.lagMs);
+      this.options.onPacedPass?.(this.lagMs);
       this.options.progress?.update(() => this.snapshot(target), performance.now());
       if (target >= end) {
         this.now = end;
