@@ -5,8 +5,8 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { errorMessage, PlayloopError } from '../../core/errors.ts';
+import { keyedPartitioner } from '../../infra/kafka-partitioner.ts';
 import type { EncodedRecord } from './allocations.ts';
-import { javaCompatiblePartitioner } from './partitioner.ts';
 
 export interface AllocationProducer {
   send(records: readonly EncodedRecord[]): Promise<void>;
@@ -28,8 +28,8 @@ export function kafkaAllocationProducer(
         idempotent: true,
         maxInFlightRequests: 1,
         retry: { retries: 2 },
-        // The DefaultPartitioner's choice, computed without Long arithmetic (partitioner.ts).
-        createPartitioner: javaCompatiblePartitioner,
+        // The DefaultPartitioner's choice, computed without Long arithmetic (infra/kafka-partitioner.ts).
+        createPartitioner: keyedPartitioner,
       });
       try {
         await p.connect();

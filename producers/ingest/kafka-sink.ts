@@ -13,8 +13,8 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { errorMessage, PlayloopError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
+import { keyedPartitioner } from '../../infra/kafka-partitioner.ts';
 import type { OutRecord } from './encode.ts';
-import { sessionPartitioner } from './partitioner.ts';
 
 export interface RecordSink {
   /** Resolves when every record is acknowledged by Kafka; rejects with KAFKA_UNAVAILABLE. */
@@ -124,7 +124,7 @@ export class KafkaSink implements RecordSink {
       idempotent: true,
       allowAutoTopicCreation: false,
       // Java's and kafkajs' default placement, without their per-record allocations.
-      createPartitioner: sessionPartitioner,
+      createPartitioner: keyedPartitioner,
       // kafkajs' idempotent default is to retry forever; bounded retries let a request fail
       // in seconds with 503, and the client retries it (at least once; see the README).
       retry: { retries: this.options.retries, initialRetryTime: 100, maxRetryTime: 1_000 },

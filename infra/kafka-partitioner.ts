@@ -1,8 +1,8 @@
 /**
- * The partition of a record keyed by sessionId, exactly as Kafka's Java producer and kafkajs'
- * DefaultPartitioner choose it: murmur2 of the key's UTF-8 bytes, made positive, modulo the
+ * The partition of a keyed record (a session id, a viewer id), exactly as Kafka's Java producer
+ * and kafkajs' DefaultPartitioner choose it: murmur2 of the key's UTF-8 bytes, made positive, modulo the
  * partition count (Kafka `Utils.murmur2` / `Utils.toPositive`, BuiltInPartitioner). Same
- * partitions, so nothing downstream can tell the difference.
+ * partitions, so every producer of a topic keeps one key on one partition.
  *
  * Why not kafkajs' own: it multiplies through a 64-bit Long emulation and allocates a Buffer
  * per key and an array of available partitions per message; with Math.imul (32-bit
@@ -49,8 +49,8 @@ export function murmur2(data: Uint8Array, length = data.length): number {
 const toPositive = (x: number): number => x & 0x7fffffff;
 
 /** A kafkajs partitioner with the Java/kafkajs-default placement of keyed records. */
-export const sessionPartitioner: ICustomPartitioner = () => {
-  // Session ids are at most 64 characters: 256 bytes of UTF-8. Longer keys get their own buffer.
+export const keyedPartitioner: ICustomPartitioner = () => {
+  // Keys of up to 64 UTF-16 units fit 256 bytes of UTF-8; longer ones get their own buffer.
   const scratch = Buffer.allocUnsafe(256);
   let roundRobin = Math.floor(Math.random() * 0x7fffffff);
   return ({ partitionMetadata, message }: PartitionerArgs): number => {
@@ -62,7 +62,7 @@ export const sessionPartitioner: ICustomPartitioner = () => {
       else hash = murmur2(Buffer.isBuffer(key) ? key : Buffer.from(String(key)));
       return toPositive(hash) % partitionMetadata.length;
     }
-    // Keyless records (dead letters of events without a session): spread over live partitions.
+    // Keyless records (e.g. dead letters of events without a session): spread over live partitions.
     const live = partitionMetadata.filter((p) => p.leader >= 0);
     const pool = live.length > 0 ? live : partitionMetadata;
     roundRobin = (roundRobin + 1) & 0x7fffffff;

@@ -1,8 +1,8 @@
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { murmur2, sessionPartitioner } from './partitioner.ts';
+import { keyedPartitioner, murmur2 } from './kafka-partitioner.ts';
 
-describe('session partitioner', () => {
+describe('keyed partitioner', () => {
   it("matches Kafka's murmur2 test vectors (UtilsTest.testMurmur2)", () => {
     const vectors: Array<[string, number]> = [
       ['21', -973_932_308],
@@ -16,9 +16,9 @@ describe('session partitioner', () => {
   });
 
   it("places every key where kafkajs' DefaultPartitioner does", () => {
-    const ours = sessionPartitioner();
+    const ours = keyedPartitioner();
     const theirs = Partitioners.DefaultPartitioner();
-    const keys = ['', 'é', '😀', 'x'.repeat(100)];
+    const keys = ['', 'é', '😀', 'zuschauer-ä', '視聴者-🎬', 'x'.repeat(100)];
     for (let i = 0; i < 5_000; i++)
       keys.push(`6e2fb550-c457-11e9-${i.toString(36)}-${(i * 7_919).toString(16)}`);
     for (const partitions of [1, 2, 3, 4, 7, 12, 64]) {
@@ -32,12 +32,14 @@ describe('session partitioner', () => {
       for (const key of keys) {
         const args = { topic: 't', partitionMetadata, message: { key, value: 'v' } };
         expect(ours(args), `${key} over ${partitions}`).toBe(theirs(args));
+        const asBuffer = { ...args, message: { key: Buffer.from(key), value: 'v' } };
+        expect(ours(asBuffer), `Buffer ${key} over ${partitions}`).toBe(theirs(asBuffer));
       }
     }
   });
 
   it('honours an explicit partition and spreads keyless records over live partitions', () => {
-    const ours = sessionPartitioner();
+    const ours = keyedPartitioner();
     const partitionMetadata: PartitionMetadata[] = [0, 1, 2].map((partitionId) => ({
       partitionId,
       leader: partitionId === 1 ? -1 : 1,
