@@ -394,18 +394,7 @@ async function qoePerOca(
 }
 
 async function steeringRows(ch: ClickHouse): Promise<SteeringChangeRow[]> {
-  const rows = await queryRows<{
-    changedAtMs: number;
-    scope: string;
-    version: number;
-    kind: string;
-    ocaId: string;
-    fromState: string;
-    toState: string;
-    reason: string;
-    pathwayPriority: string[];
-    evidence: string;
-  }>(
+  const rows = await queryRows<Omit<SteeringChangeRow, 'before'> & { evidence: string }>(
     ch.client,
     `SELECT toUnixTimestamp64Milli(changed_at) AS changedAtMs, scope, version, kind, oca_id AS ocaId,
             from_state AS fromState, to_state AS toState, reason, pathway_priority AS pathwayPriority, evidence
