@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import type { PlayloopConfig } from '../../core/config.ts';
-import { errorMessage, isRetriable } from '../../core/errors.ts';
+import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ExperimentDefinition } from '../../experiments/definitions/schema.ts';
 import { loadExperiments } from '../../experiments/definitions/validate.ts';
@@ -28,6 +28,7 @@ import { ConfigPublisher, ConfigTable } from '../../infra/config-topic.ts';
 import { ensureTopics, withAdmin } from '../../infra/kafka.ts';
 import { AvroCodec } from '../../infra/registry.ts';
 import { type AbrConfig, type AbrKnobs, schema as abrSchema } from '../../schemas/generated/abr-config.ts';
+import { startTicker } from '../runtime/ticker.ts';
 import { readTopicHistory } from '../steering/topic-history.ts';
 import type { DecisionSource } from './decisions.ts';
 import { describeBreach, evaluateGuardrails, type GuardrailResult } from './guardrails.ts';
@@ -139,10 +140,6 @@ export async function startAbrTuning(deps: AbrTuningDeps): Promise<AbrTuning> {
 
   let definitions: readonly ExperimentDefinition[] = [];
   let ticks = 0;
-  let failure: unknown;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<unknown> = Promise.resolve();
 
   const knobsOf = (scope: string, version: number): AbrKnobs | undefined =>
     version === 0 ? EMPTY_KNOBS : knobsByVersion.get(key(scope, version));
@@ -261,39 +258,18 @@ export async function startAbrTuning(deps: AbrTuningDeps): Promise<AbrTuning> {
     return { promoted, rolledBack, observed };
   }
 
-  function tick(): Promise<AbrTickReport> {
-    const next = chain.then(runTick);
-    chain = next.catch(() => undefined);
-    return next;
-  }
-
-  function schedule(): void {
-    if (stopped || failure !== undefined) return;
-    timer = setTimeout(() => {
-      tick().then(
-        () => schedule(),
-        (err: unknown) => {
-          if (isRetriable(err)) {
-            log.warn({ err: errorMessage(err) }, 'abr tuning tick failed; retrying next tick');
-            schedule();
-            return;
-          }
-          failure = err;
-          log.error({ err: errorMessage(err) }, 'abr tuning stopped; restart the role to resume');
-          deps.onFatal?.(err);
-        },
-      );
-    }, settings.intervalMs);
-  }
-  schedule();
+  const ticker = startTicker<AbrTickReport>(runTick, {
+    intervalMs: settings.intervalMs,
+    name: 'abr tuning',
+    log,
+    onFatal: deps.onFatal,
+  });
 
   return {
-    tick,
-    status: () => ({ ticks, failure, current: new Map(current) }),
+    tick: ticker.tick,
+    status: () => ({ ticks, failure: ticker.failure(), current: new Map(current) }),
     stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await chain;
+      await ticker.stop();
       await table.stop();
       await publisher.stop();
     },

@@ -17,13 +17,14 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import type { PlayloopConfig } from '../../core/config.ts';
-import { errorMessage, isRetriable, PlayloopError } from '../../core/errors.ts';
+import { errorMessage, PlayloopError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { type ClickHouse, clickhouseFailure } from '../../infra/clickhouse.ts';
 import { ConfigPublisher } from '../../infra/config-topic.ts';
 import { ensureTopics, withAdmin } from '../../infra/kafka.ts';
 import { AvroCodec } from '../../infra/registry.ts';
 import { type SteeringConfig, schema as steeringSchema } from '../../schemas/generated/steering-config.ts';
+import { startTicker } from '../runtime/ticker.ts';
 import { DEFAULT_HEALTH_PARAMS, type HealthParams } from './health.ts';
 import {
   EMPTY_STEERING_STATE,
@@ -158,10 +159,6 @@ export async function startSteeringProcessor(deps: SteeringProcessorDeps): Promi
 
   let ticks = 0;
   let documentsPublished = 0;
-  let failure: unknown;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<unknown> = Promise.resolve();
 
   async function runTick(): Promise<SteeringTickReport> {
     const now = clock();
@@ -201,39 +198,23 @@ export async function startSteeringProcessor(deps: SteeringProcessorDeps): Promi
     return { windows: windows.length, published: step.docs, changes: step.changes.length };
   }
 
-  function tick(): Promise<SteeringTickReport> {
-    const next = chain.then(runTick);
-    chain = next.catch(() => undefined);
-    return next;
-  }
-
-  function schedule(): void {
-    if (stopped || failure !== undefined) return;
-    timer = setTimeout(() => {
-      tick().then(
-        () => schedule(),
-        (err: unknown) => {
-          if (isRetriable(err)) {
-            log.warn({ err: errorMessage(err) }, 'steering tick failed; retrying next tick');
-            schedule();
-            return;
-          }
-          failure = err;
-          log.error({ err: errorMessage(err) }, 'steering processor stopped; restart the role to resume');
-          deps.onFatal?.(err);
-        },
-      );
-    }, settings.intervalMs);
-  }
-  schedule();
+  const ticker = startTicker<SteeringTickReport>(runTick, {
+    intervalMs: settings.intervalMs,
+    name: 'steering',
+    log,
+    onFatal: deps.onFatal,
+  });
 
   return {
-    tick,
-    status: () => ({ processedThrough: state.processedThrough, ticks, documentsPublished, failure }),
+    tick: ticker.tick,
+    status: () => ({
+      processedThrough: state.processedThrough,
+      ticks,
+      documentsPublished,
+      failure: ticker.failure(),
+    }),
     stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await chain;
+      await ticker.stop();
       await publisher.stop();
     },
   };
