@@ -49,6 +49,7 @@ function toFleetPlan(body: unknown): unknown {
   if (!isCpPlan(body)) return body;
   return {
     planId: body.sessionId,
+    sessionId: body.sessionId,
     titleId: body.titleId,
     ocas: body.ocas.map((o) => ({ id: o.id, baseUrl: o.baseUrl, region: o.region, isp: o.isp })),
     multivariant: body.manifestUrl,

@@ -47,6 +47,13 @@ export interface PlanSteering {
 
 export interface PlaybackPlan {
   readonly planId: string;
+  /**
+   * The session id the control plane gave this playback (it signs the media URLs and keys
+   * session-unit experiment allocations). When present the player reports its telemetry under
+   * it, as a real player does, so sessions join to their plan and allocation. Absent from
+   * stub sources: the player keeps its own id.
+   */
+  readonly sessionId?: string | undefined;
   readonly titleId: string;
   /** Best first. */
   readonly ocas: readonly PlanOca[];
@@ -177,6 +184,7 @@ const planRenditionSchema = z.strictObject({
 export const playbackPlanSchema = z
   .strictObject({
     planId: z.string().min(1).max(128),
+    sessionId: z.string().min(1).max(128).optional(),
     titleId: z.string().min(1).max(64),
     ocas: z.array(planOcaSchema).min(1),
     multivariant: z.string().min(1).optional(),

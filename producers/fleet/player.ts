@@ -690,6 +690,9 @@ export class Player {
     }
     const plan = result.plan;
     this.plan = plan;
+    // No event of this session has been sent yet (the intent waits for the plan), so the
+    // control plane's id can still become the one every event carries.
+    if (plan.sessionId !== undefined) this.sessionId = plan.sessionId;
     this.ocaOrder = plan.ocas.map((_, i) => i);
     this.penalizedAt = plan.ocas.map(() => Number.NEGATIVE_INFINITY);
     const initial = plan.steering?.pathwayId;

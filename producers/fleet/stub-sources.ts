@@ -69,6 +69,8 @@ export interface StubPlanOptions {
   readonly experiments?: (request: PlanRequest) => ExperimentCell[];
   /** Limit the plan to this many OCAs after ranking. */
   readonly maxOcas?: number;
+  /** Name each session as the control plane does (the plan's `sessionId` is `<prefix><n>`). */
+  readonly sessionIdPrefix?: string;
 }
 
 export function proximityRank(
@@ -97,10 +99,14 @@ export function stubPlanSource(options: StubPlanOptions = {}): PlanSource {
               uri: template.replace('{sessionId}', encodeURIComponent(request.sessionId)),
               pathwayId: ranked[0]?.id,
             };
+      count++;
       return {
         ok: true,
         plan: {
-          planId: `stub-${++count}`,
+          planId: `stub-${count}`,
+          ...(options.sessionIdPrefix === undefined
+            ? {}
+            : { sessionId: `${options.sessionIdPrefix}${count}` }),
           titleId: request.titleId,
           ocas: ranked,
           multivariant: 'master.m3u8',

@@ -442,3 +442,27 @@ describe('timing model: OCA choice', () => {
     expect(steering.requests.some((r) => r.pathway === 'oca-edge-as3320-b')).toBe(true);
   });
 });
+
+describe('session ids', () => {
+  it("reports under the control plane's session id when the plan names one, and its own otherwise", async () => {
+    const population = uniformPopulation({ access: 'dsl', watchMs: 4_000 });
+    const plan = { ocas: EDGE, renditions: ONE_LEVEL, durationMs: 20_000, segmentDurationMs: 2_000 };
+    const named = await simulate({
+      players: 3,
+      durationMs: 30_000,
+      population,
+      plan: { ...plan, sessionIdPrefix: 'cp-' },
+    });
+    const own = await simulate({ players: 3, durationMs: 30_000, population, plan });
+
+    expect(named.truths.length).toBeGreaterThan(3);
+    expect(named.truths.every((t) => /^cp-\d+$/.test(t.sessionId))).toBe(true);
+    expect(new Set(named.sink.events.map((e) => e.sessionId))).toEqual(
+      new Set(named.truths.map((t) => t.sessionId)),
+    );
+    expect(own.truths.some((t) => t.sessionId.startsWith('cp-'))).toBe(false);
+    expect(new Set(own.sink.events.map((e) => e.sessionId))).toEqual(
+      new Set(own.truths.map((t) => t.sessionId)),
+    );
+  });
+});
