@@ -5,11 +5,16 @@
  *
  * Registration and writer-schema look-ups go through the registry client; the hot path
  * (encode/decode) uses the same avsc types the client would, with the schema id and
- * resolvers cached, so a record costs one avsc call and no registry round trip.
+ * resolvers cached, so a record costs one avsc call and no registry round trip. A value written
+ * under the codec's own schema id is read by a reader compiled from that schema
+ * (avro-reader.ts: the same values as avsc, about twice as fast); any other writer schema id
+ * goes through avsc's resolver for that schema, and anything the compiled reader does not
+ * accept is decoded by avsc again, so errors read as they always did.
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { PlayloopError } from '../core/errors.ts';
+import { type AvroReader, compileAvroReader } from './avro-reader.ts';
 
 export type AvroSchemaJson = { readonly type: 'record'; readonly name: string } & Readonly<
   Record<string, unknown>
@@ -58,6 +63,8 @@ export class AvroCodec<T> {
   private readonly header: Buffer;
   private readonly resolvers = new Map<number, avro.Resolver>();
   private readonly registry: SchemaRegistry;
+  /** Compiled for `schemaId` only: bytes under another writer schema need avsc's resolver. */
+  private readonly reader: AvroReader | undefined;
 
   private constructor(registry: SchemaRegistry, subject: string, schemaId: number, type: avro.Type) {
     this.registry = registry;
@@ -67,6 +74,7 @@ export class AvroCodec<T> {
     this.header = Buffer.alloc(HEADER_BYTES);
     this.header.writeUInt8(MAGIC, 0);
     this.header.writeUInt32BE(schemaId, 1);
+    this.reader = compileAvroReader(type);
   }
 
   /** Registers `schema` under `<topic>-value` with BACKWARD compatibility and returns a codec. */
@@ -114,8 +122,8 @@ export class AvroCodec<T> {
       throw new PlayloopError('INVALID_EVENT', `not a Confluent wire-format value (${buffer.length} bytes)`);
     }
     const id = buffer.readUInt32BE(1);
+    if (id === this.schemaId) return this.readOwn(buffer);
     const body = buffer.subarray(HEADER_BYTES);
-    if (id === this.schemaId) return this.type.fromBuffer(body) as T;
     const resolver = await this.resolverFor(id);
     return this.type.fromBuffer(body, resolver) as T;
   }
@@ -124,6 +132,18 @@ export class AvroCodec<T> {
   decodeOwn(buffer: Buffer): T | undefined {
     if (buffer.length < HEADER_BYTES || buffer.readUInt8(0) !== MAGIC) return undefined;
     if (buffer.readUInt32BE(1) !== this.schemaId) return undefined;
+    return this.readOwn(buffer);
+  }
+
+  /** The body of a wire-format value written under `schemaId`. */
+  private readOwn(buffer: Buffer): T {
+    if (this.reader !== undefined) {
+      try {
+        return this.reader(buffer, HEADER_BYTES, buffer.length) as T;
+      } catch {
+        // Malformed for the compiled reader: avsc decides, and its error is the one reported.
+      }
+    }
     return this.type.fromBuffer(buffer.subarray(HEADER_BYTES)) as T;
   }
 
