@@ -50,6 +50,32 @@ describe('checkpoint chunk codec', () => {
     expect([...readChunk(w.finish())][0]!.value).toEqual({ a: 1 });
   });
 
+  it('writes integers at the varint width boundaries byte for byte (small-integer fast path)', () => {
+    const w = new ChunkWriter();
+    w.entry(EntryKind.Session, [0, 63, 64, 8191, 8192, -1]);
+    // kind, array of 6, then each Int: zig-zag 0, 126, 128, 16382, 16384, 1.
+    expect([...w.finish()]).toEqual([
+      1, 7, 6, 3, 0x00, 3, 0x7e, 3, 0x80, 0x01, 3, 0xfe, 0x7f, 3, 0x80, 0x80, 0x01, 3, 0x01,
+    ]);
+    const values = [-0, 0.5, 2 ** 31, -(2 ** 31), 2 ** 50, 2 ** 50 - 1, 1_795_698_765_759];
+    for (let i = -20_000; i <= 20_000; i += 7) values.push(i);
+    const all = new ChunkWriter();
+    all.entry(EntryKind.Session, values);
+    const back = [...readChunk(all.finish())][0]!.value as number[];
+    expect(back).toEqual(values);
+    expect(Object.is(back[0], -0)).toBe(true);
+  });
+
+  it('writes short and long, ASCII and non-ASCII strings, and many shapes, exactly', () => {
+    const strings = ['', 'a', 'AS3320', 'x'.repeat(32), 'y'.repeat(33), 'é', 'ascii-then-é', '😀'.repeat(20)];
+    // More distinct shapes than are compiled: the rest take the generic loop.
+    const objects = Array.from({ length: 400 }, (_, i) => ({ [`k${i}`]: strings[i % strings.length], n: i }));
+    const entries = objects.map((value) => ({ kind: EntryKind.Session, value }));
+    const out: unknown[] = [];
+    for (const c of encodeChunks(entries)) for (const e of readChunk(c.bytes)) out.push(e.value);
+    expect(out).toEqual(objects);
+  });
+
   it('splits into chunks of bounded size, each readable on its own', () => {
     const n = CHUNK_MAX_ENTRIES * 2 + 5;
     const entries = Array.from({ length: n }, (_, i) => ({

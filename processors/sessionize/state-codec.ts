@@ -40,12 +40,46 @@ export interface PlainObject {
   readonly [key: string]: Plain;
 }
 
+/** Writes the values of an object's keys in shape order, each through `write`. */
+type FieldsWriter = (o: Record<string, unknown>, write: (v: unknown) => void) => void;
+
+/**
+ * One function per shape (key list), compiled once per process and shared by every chunk:
+ * `o["k"]` with a constant key is a cached property load, where the generic loop's
+ * `o[keys[i]]` is a megamorphic keyed load on every field of every entry. The views have ~55
+ * fields and a live session is re-encoded at every checkpoint it changed in, so with events
+ * arriving in real time this encoding costs about as much CPU as folding the events. The
+ * source holds only JSON-quoted key names. Bounded: past the cap a shape takes the generic
+ * loop.
+ */
+const fieldWriters = new Map<string, FieldsWriter>();
+const MAX_FIELD_WRITERS = 256;
+
+function fieldsWriterFor(keys: readonly string[]): FieldsWriter | undefined {
+  const id = keys.join('\u0000');
+  let writer = fieldWriters.get(id);
+  if (writer === undefined && fieldWriters.size < MAX_FIELD_WRITERS) {
+    const body = keys.map((k) => `  w(o[${JSON.stringify(k)}]);\n`).join('');
+    writer = new Function('o', 'w', body) as FieldsWriter;
+    fieldWriters.set(id, writer);
+  }
+  return writer;
+}
+
+interface Shape {
+  readonly keys: string[];
+  readonly id: number;
+  readonly writeFields: FieldsWriter | undefined;
+}
+
 /** Writes entries into one chunk; `finish()` gives its bytes. */
 export class ChunkWriter {
   private buf: Buffer;
   private pos = 0;
   private readonly strings = new Map<string, number>();
-  private readonly shapesByFirst = new Map<string, Array<{ keys: string[]; id: number }>>();
+  private readonly shapesByFirst = new Map<string, Shape[]>();
+  /** `value` bound once, handed to the compiled field writers. */
+  private readonly writeValue = (v: unknown): void => this.value(v);
   private shapeCount = 0;
   entries = 0;
 
@@ -119,18 +153,30 @@ export class ChunkWriter {
     const max = s.length * 3;
     this.ensure(max + 8);
     // Length after the bytes are known: write at a reserved varint of fixed width (4 bytes).
+    const buf = this.buf;
     const lenAt = this.pos;
-    this.pos += 4;
-    const written = this.buf.write(s, this.pos, 'utf8');
-    this.pos += written;
-    this.buf.writeUInt32LE(written, lenAt);
+    const start = lenAt + 4;
+    let written = -1;
+    if (s.length <= 32) {
+      // Short ASCII (ids, ISPs, OCAs) byte by byte: cheaper than a call into native utf8 code.
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + i] = c;
+      }
+      if (i === s.length) written = i;
+    }
+    if (written < 0) written = buf.write(s, start, 'utf8');
+    this.pos = start + written;
+    buf.writeUInt32LE(written, lenAt);
   }
 
   /**
-   * Writes the object's shape (a new one, or a reference) and returns its keys. Shapes are
+   * Writes the object's shape (a new one, or a reference) and returns it. Shapes are
    * found by first key and key count, then compared key by key: no key string is built.
    */
-  private shapeOf(o: Record<string, unknown>): readonly string[] {
+  private shapeOf(o: Record<string, unknown>): Shape {
     // Own keys only: decoded Avro records inherit enumerable methods from their prototype.
     const scratch = Object.keys(o);
     const n = scratch.length;
@@ -149,7 +195,7 @@ export class ChunkWriter {
         if (same) {
           this.byte(Tag.ShapeRef);
           this.varint(c.id);
-          return c.keys;
+          return c;
         }
       }
     } else {
@@ -157,11 +203,12 @@ export class ChunkWriter {
       this.shapesByFirst.set(first, candidates);
     }
     const keys = scratch;
-    candidates.push({ keys, id: this.shapeCount++ });
+    const shape: Shape = { keys, id: this.shapeCount++, writeFields: fieldsWriterFor(keys) };
+    candidates.push(shape);
     this.byte(Tag.NewShape);
     this.varint(n);
     for (const k of keys) this.string(k);
-    return keys;
+    return shape;
   }
 
   private value(v: unknown): void {
@@ -177,7 +224,20 @@ export class ChunkWriter {
         this.byte(v ? Tag.True : Tag.False);
         return;
       case 'number':
-        if (Number.isInteger(v) && Math.abs(v) < MAX_VARINT_INT && !Object.is(v, -0)) {
+        if (v >= 0 && v < 0x2000 && (v | 0) === v && (v !== 0 || 1 / v > 0)) {
+          // Counters, seqs, flags, small durations (most fields): at most two varint bytes.
+          this.ensure(3);
+          const buf = this.buf;
+          const z = v * 2;
+          if (z < 0x80) {
+            buf[this.pos++] = Tag.Int;
+            buf[this.pos++] = z;
+          } else {
+            buf[this.pos++] = Tag.Int;
+            buf[this.pos++] = (z & 0x7f) | 0x80;
+            buf[this.pos++] = z >>> 7;
+          }
+        } else if (Number.isInteger(v) && Math.abs(v) < MAX_VARINT_INT && !Object.is(v, -0)) {
           this.byte(Tag.Int);
           this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
         } else {
@@ -198,7 +258,12 @@ export class ChunkWriter {
           return;
         }
         const o = v as Record<string, unknown>;
-        const keys = this.shapeOf(o);
+        const shape = this.shapeOf(o);
+        if (shape.writeFields !== undefined) {
+          shape.writeFields(o, this.writeValue);
+          return;
+        }
+        const keys = shape.keys;
         for (let i = 0; i < keys.length; i++) this.value(o[keys[i]!]);
         return;
       }
