@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- control-plane [--duration 10] [--connections 32] [--rate 5000] [--rounds 2] [--no-kafka]
- *   [--no-profile] [--profile-out file.cpuprofile]`
+ *   [--no-profile] [--profile-out file.cpuprofile] [--generator-cpu N]`
  * `npm run bench -- control-plane --summarize file.cpuprofile [plans]`: the summary of a kept profile.
  *
  * Playback plans per second and their latency, beside a baseline measured in the same run:
@@ -13,15 +13,30 @@
  * them), the catalog is a ladder described by numbers (no encode). Allocation events go to
  * the real Kafka topic of this run (deleted at the end) unless --no-kafka.
  *
- * Load comes from autocannon in a child process (this file run with --load), so the load
- * generator and the server do not share an event loop. Two measures per server:
- *   1. throughput: as many requests as `connections` keep in flight, for `duration` s;
- *   2. latency: a fixed offered rate (`rate`, the 5,000 plans/s target) for `duration` s,
- *      p50/p99 corrected for coordinated omission by autocannon.
+ * Load comes from a child process (this file run with --load) running the HTTP/1.1 client in
+ * bench/control-plane/load.ts, so the load generator and the server do not share an event loop.
+ * They do share the machine's cores (2 here, with other work on them), so the generator is
+ * kept cheap: request bytes built once, answers framed by Content-Length, no per-request
+ * objects beyond a timestamp. It costs ~18 µs of CPU per request closed loop and ~35 µs open
+ * loop (each answer its own wake-up), mostly the kernel's loopback TCP, reported per run as
+ * `generatorCpuUs`. Beside autocannon, used before, the same server code measured 211 µs of
+ * CPU per plan; beside this client, 111-128 µs: the generator was taking the server's cores.
+ * Two measures per server:
+ *   1. throughput: closed loop, `connections` requests in flight, for `duration` s;
+ *   2. latency: open loop at a fixed offered rate (`rate`, the 5,000 plans/s target) for
+ *      `duration` s; each request's latency runs from the moment it was *due*, not from when
+ *      it was sent, so a server stall counts against every request it delayed (coordinated
+ *      omission; load.ts says why autocannon's rate mode could not measure this). The
+ *      generator's own lateness is reported beside it (`sendLagP99Ms`), and counts against
+ *      the server, so the figure errs on the side of too slow.
  * Requests rotate through 1,000 viewers, four device profiles and two networks. The machine
  * is shared, so the measures alternate between the two servers for `rounds` rounds and each
  * keeps its best round; server CPU time per request is reported too, being much less
- * sensitive to neighbours than wall-clock throughput.
+ * sensitive to neighbours than wall-clock throughput. The load average is kept with the results.
+ * `--generator-cpu N` runs the generator under `taskset -c N` (Linux), so it can take one core
+ * at most and never the server's others; off by default, because on a machine shared with
+ * other work a pinned generator cannot move off a busy core and its delays, counted against
+ * the server by the open loop, grow instead.
  *
  * Then, unless --no-profile, one more saturated run of the control plane under the V8 CPU
  * profiler (the same sampler as `node --cpu-prof`, started through node:inspector so the
@@ -33,9 +48,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Profiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { issueViewerToken, viewerKeyring } from '../control-plane/auth/viewer-token.ts';
 import { kafkaAllocationProducer } from '../control-plane/plan/allocation-producer.ts';
@@ -62,6 +76,7 @@ import {
   type ExperimentAllocation,
 } from '../schemas/generated/experiment-allocation.ts';
 import type { SteeringConfig } from '../schemas/generated/steering-config.ts';
+import { type LoadResult, postRequest, runLoad } from './control-plane/load.ts';
 import { type BenchRow, printTable, writeResults } from './report.ts';
 
 interface LoadSpec {
@@ -71,15 +86,6 @@ interface LoadSpec {
   readonly connections: number;
   readonly durationSec: number;
   readonly rate?: number;
-}
-
-interface LoadResult {
-  readonly rps: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly ok: number;
-  readonly non2xx: number;
-  readonly errors: number;
 }
 
 const DEVICES = [
@@ -97,52 +103,49 @@ const NETWORKS = [
   { isp: 'AS7922', region: 'us-east', country: 'US' },
 ];
 
-/** The child: runs autocannon against `spec` and prints one JSON line. */
-async function runLoad(spec: LoadSpec): Promise<void> {
+/**
+ * The child: load from bench/control-plane/load.ts against `spec`, one JSON line out. Request
+ * k carries viewer k mod 1,000's token and body k mod 8, built once as bytes.
+ */
+async function runLoadChild(spec: LoadSpec): Promise<void> {
   const tokens = JSON.parse(readFileSync(spec.tokensFile, 'utf8')) as string[];
-  let n = 0;
-  const result = await autocannon({
-    url: spec.url,
+  const url = new URL(spec.url);
+  const port = Number(url.port);
+  const requests = tokens.map((token, i) =>
+    postRequest(
+      url.hostname,
+      port,
+      url.pathname,
+      { authorization: `Bearer ${token}` },
+      spec.bodies[i % spec.bodies.length] as string,
+    ),
+  );
+  const out = await runLoad({
+    host: url.hostname,
+    port,
+    requests,
     connections: spec.connections,
-    duration: spec.durationSec,
-    ...(spec.rate === undefined ? {} : { overallRate: spec.rate }),
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => {
-          n++;
-          return {
-            ...request,
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${tokens[n % tokens.length]}`,
-            },
-            body: spec.bodies[n % spec.bodies.length],
-          };
-        },
-      },
-    ],
+    durationSec: spec.durationSec,
+    rate: spec.rate,
   });
-  const out: LoadResult = {
-    rps: result['2xx'] / result.duration,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
   process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+/** `--generator-cpu N`: the CPU the load generator is pinned to, if any. */
+function generatorCpu(): number | undefined {
+  const at = process.argv.indexOf('--generator-cpu');
+  if (at === -1) return undefined;
+  const cpu = Number(process.argv[at + 1]);
+  if (!Number.isInteger(cpu) || cpu < 0) throw new RangeError('--generator-cpu takes a CPU number');
+  return cpu;
 }
 
 function load(spec: LoadSpec): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', import.meta.filename, '--load', JSON.stringify(spec)],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const node = [process.execPath, '--import', 'tsx', import.meta.filename, '--load', JSON.stringify(spec)];
+    const cpu = generatorCpu();
+    const [command, ...args] = cpu === undefined ? node : ['taskset', '-c', String(cpu), ...node];
+    const child = spawn(command as string, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -345,6 +348,8 @@ async function main(): Promise<void> {
   const config = loadConfig({
     overrides: { topics: { allocations: `bench.control-plane.${Date.now().toString(36)}.allocations` } },
   });
+  // Neighbours' load decides how far wall-clock figures can be trusted: kept from start to end.
+  const loadAtStart = loadavg();
   const dir = mkdtempSync(join(tmpdir(), 'playloop-bench-cp-'));
 
   // Allocation events: to Kafka through the real emitter, or counted and dropped.
@@ -502,7 +507,12 @@ async function main(): Promise<void> {
     };
     const keep = process.argv.indexOf('--profile-out');
     profile = await profiled(cpUrl, keep === -1 ? undefined : process.argv[keep + 1]);
-    baseProfile = await profiled(baseUrl);
+    baseProfile = await profiled(
+      baseUrl,
+      keep === -1
+        ? undefined
+        : (process.argv[keep + 1] as string).replace(/(\.cpuprofile)?$/, '.static.cpuprofile'),
+    );
   }
 
   await emitter?.flush();
@@ -548,7 +558,11 @@ async function main(): Promise<void> {
       baseline: { name: 'static route', value: baseRate.p99Ms },
       higherIsBetter: false,
       target: { value: 20, met: cpRate.p99Ms < 20 && cpRate.rps >= rate * 0.95 },
-      note: `achieved ${Math.round(cpRate.rps)} plans/s (baseline ${Math.round(baseRate.rps)}); ${cpRate.non2xx} non-2xx, ${cpRate.errors} errors`,
+      note:
+        `open loop, from each request's due time; achieved ${Math.round(cpRate.rps)} plans/s (baseline ${Math.round(baseRate.rps)}); ` +
+        `p99.9 ${cpRate.p999Ms.toFixed(1)} ms, max ${cpRate.maxMs.toFixed(1)} ms; from the send p99 ${cpRate.serviceP99Ms.toFixed(1)} ms; ` +
+        `generator late p99 ${cpRate.sendLagP99Ms.toFixed(1)} ms, ${cpRate.generatorCpuUs.toFixed(1)} µs CPU/request; ` +
+        `${cpRate.non2xx} non-2xx, ${cpRate.errors} errors`,
     },
     {
       name: `p50 latency at ${rate} req/s`,
@@ -581,15 +595,23 @@ async function main(): Promise<void> {
       rounds: roundCount,
       kafka: useKafka,
       profile: useProfile,
+      generatorCpu: generatorCpu() ?? null,
+      generator: 'bench/control-plane/load.ts (open loop from due times for the rate measure)',
       viewers: tokens.length,
       bodies: bodies.length,
     },
     loadAverage: loadavg(),
+    loadAverageAtStart: loadAtStart,
     rounds,
     allocations: emitted ?? null,
     profile: profile === undefined ? null : { ...profile.summary, run: profile.result },
     baselineProfile: baseProfile === undefined ? null : { ...baseProfile.summary, run: baseProfile.result },
   });
+  console.log(
+    `\nload average (1, 5, 15 min) at start ${loadAtStart.map((l) => l.toFixed(2)).join(', ')}, at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')} on ${cpus().length} CPUs`,
+  );
   console.log(`\nwrote ${file}`);
   if (failures > 0) {
     console.error(`${failures} failed requests`);
@@ -600,7 +622,7 @@ async function main(): Promise<void> {
 // Run only as a program (bench/run.ts, or a child of this file); importing it runs nothing.
 if (process.argv[1] === import.meta.filename) {
   if (process.argv[2] === '--load') {
-    await runLoad(JSON.parse(process.argv[3] as string) as LoadSpec);
+    await runLoadChild(JSON.parse(process.argv[3] as string) as LoadSpec);
   } else if (process.argv[2] === '--summarize') {
     // A profile kept with --profile-out, summarised again (e.g. to compare two runs).
     const file = process.argv[3] as string;
