@@ -1,6 +1,6 @@
 /**
  * A schema-specialised Avro binary reader (Avro 1.11 specification, "Binary Encoding"), the
- * read-side twin of producers/ingest/avro-writer.ts: the schema, parsed by avsc, is compiled
+ * read-side twin of avro-writer.ts: the schema, parsed by avsc, is compiled
  * once into straight-line JavaScript (one function; nested records and unions inlined; one-
  * and two-byte varints read without a call; repeating strings found again in small per-field
  * tables) that reads a value from `buf[pos, end)`. The source is built only from the schema's

@@ -15,6 +15,7 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import avro from 'avsc';
 import { PlayloopError } from '../core/errors.ts';
 import { type AvroReader, compileAvroReader } from './avro-reader.ts';
+import { type AvroWriter, compileAvroWriter } from './avro-writer.ts';
 
 export type AvroSchemaJson = { readonly type: 'record'; readonly name: string } & Readonly<
   Record<string, unknown>
@@ -65,6 +66,10 @@ export class AvroCodec<T> {
   private readonly registry: SchemaRegistry;
   /** Compiled for `schemaId` only: bytes under another writer schema need avsc's resolver. */
   private readonly reader: AvroReader | undefined;
+  /** Compiled from the schema (avro-writer.ts); undefined when it uses something unsupported. */
+  private readonly writer: AvroWriter | undefined;
+  /** Where the writer works: header in place, body after it; grown when a value needs more. */
+  private scratch = Buffer.allocUnsafe(4_096);
 
   private constructor(registry: SchemaRegistry, subject: string, schemaId: number, type: avro.Type) {
     this.registry = registry;
@@ -75,6 +80,7 @@ export class AvroCodec<T> {
     this.header.writeUInt8(MAGIC, 0);
     this.header.writeUInt32BE(schemaId, 1);
     this.reader = compileAvroReader(type);
+    this.writer = compileAvroWriter(type);
   }
 
   /** Registers `schema` under `<topic>-value` with BACKWARD compatibility and returns a codec. */
@@ -98,6 +104,8 @@ export class AvroCodec<T> {
 
   /** Throws INVALID_EVENT naming the first bad path when `value` does not fit the schema. */
   encode(value: T): Buffer {
+    const compiled = this.writeCompiled(value);
+    if (compiled !== undefined) return compiled;
     let body: Buffer;
     try {
       body = this.type.toBuffer(value);
@@ -114,6 +122,31 @@ export class AvroCodec<T> {
       );
     }
     return Buffer.concat([this.header, body], HEADER_BYTES + body.length);
+  }
+
+  /**
+   * Header and body written by the compiled writer into the scratch buffer, then copied out
+   * once (avsc's toBuffer copies its body out, and the header is concatenated: two buffers a
+   * value). Undefined when there is no compiled writer or the value does not fit the schema:
+   * avsc then encodes it, or names the bad path, as it always has.
+   */
+  private writeCompiled(value: T): Buffer | undefined {
+    if (this.writer === undefined) return undefined;
+    for (;;) {
+      const scratch = this.scratch;
+      let end: number;
+      try {
+        end = this.writer(scratch, HEADER_BYTES, value);
+      } catch {
+        return undefined;
+      }
+      if (end <= scratch.length) {
+        this.header.copy(scratch, 0);
+        return Buffer.from(scratch.subarray(0, end));
+      }
+      // Past the end (the writer's stores there were dropped): again in a buffer that fits.
+      this.scratch = Buffer.allocUnsafe(Math.max(end, scratch.length * 2));
+    }
   }
 
   /** Decodes a value written under any schema id of this subject into this codec's schema. */

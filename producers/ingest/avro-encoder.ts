@@ -1,7 +1,7 @@
 /**
  * The hot-path Avro encoder: the same bytes as infra/registry.ts AvroCodec.encode (Confluent
  * wire format: magic 0, the 4-byte schema id, the Avro body), written by a writer compiled
- * from the schema (avro-writer.ts) straight into a shared slab instead of two fresh buffers
+ * from the schema (infra/avro-writer.ts) straight into a shared slab instead of two fresh buffers
  * per record (avsc's toBuffer copies out of its scratch tap, then the header is
  * concatenated). At 100k events/s those copies and the garbage they leave were a tenth of
  * the server's time. A schema the compiler does not support falls back to avsc's encode.
@@ -12,7 +12,7 @@
  */
 import avro from 'avsc';
 import { PlayloopError } from '../../core/errors.ts';
-import { type AvroWriter, compileAvroWriter } from './avro-writer.ts';
+import { type AvroWriter, compileAvroWriter } from '../../infra/avro-writer.ts';
 import type { Encoder } from './encode.ts';
 
 const HEADER_BYTES = 5;
@@ -20,7 +20,7 @@ const SLAB_BYTES = 256 * 1_024;
 
 export class SlabAvroEncoder<T> implements Encoder<T> {
   private readonly type: avro.Type;
-  /** The schema compiled to straight-line code (avro-writer.ts); avsc when it cannot be. */
+  /** The schema compiled to straight-line code (infra/avro-writer.ts); avsc when it cannot be. */
   private readonly writer: AvroWriter | undefined;
   private slab = Buffer.allocUnsafe(SLAB_BYTES);
   private offset = 0;

@@ -1,12 +1,12 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
+import { type AvroWriter, compileAvroWriter, writeLong } from '../../infra/avro-writer.ts';
 import { type DeadLetter, schema as deadLetterSchema } from '../../schemas/generated/dead-letter.ts';
 import {
   EventKindValues,
   type PlaybackEvent,
   schema as playbackEventSchema,
 } from '../../schemas/generated/playback-event.ts';
-import { type AvroWriter, compileAvroWriter, writeLong } from './avro-writer.ts';
 import { sampleEvent } from './testing.ts';
 import { validateEvent } from './validate.ts';
 
