@@ -375,6 +375,29 @@ export const configSchema = z.strictObject({
           probeAfterWindows: z.coerce.number().int().min(1).default(30),
           /** One-sided significance level of each per-window comparison with the fleet. */
           alpha: z.coerce.number().gt(0).lt(0.5).default(0.01),
+          /**
+           * Segment-level evidence (processors/steering/README.md): every segment download and
+           * segment load error, judged at download time and attributed to the OCA that served it.
+           */
+          segments: z
+            .strictObject({
+              /** Off: the steering role consumes no events and judges from QoE windows alone. */
+              enabled: z
+                .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+                .default(true),
+              /** Segment requests the OCA and its baseline each need for the failure rate. */
+              minSegmentsPerWindow: z.coerce.number().int().min(1).default(40),
+              /**
+               * Downloading sessions the OCA and its baseline each need in a window, per segment
+               * signal: a player's segments share its access link, so sessions are the units.
+               */
+              minSessionsPerWindow: z.coerce.number().int().min(2).default(20),
+              /** Rows buffered before an insert that does not wait for the tick. */
+              maxBufferedRows: z.coerce.number().int().min(1).default(10_000),
+              /** How far back an error looks for the OCA its session was loading from. */
+              attributionLookbackMs: z.coerce.number().int().min(1_000).default(600_000),
+            })
+            .prefault({}),
         })
         .prefault({}),
       abr: z

@@ -154,7 +154,7 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
 
   for (const runner of runners) await runner.start();
 
-  // Timer-driven feedback: QoE windows -> config.steering; experiment decisions -> config.abr.
+  // Timer-driven feedback: QoE windows and segment evidence -> config.steering; experiment decisions -> config.abr.
   const steering = config.feedback.steering.enabled
     ? await startSteeringProcessor({
         config,
@@ -162,6 +162,7 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
         kafka,
         registry,
         log: log.child({ processor: 'steering' }),
+        metrics,
         onFatal: onFatal('steering'),
       })
     : undefined;
@@ -182,7 +183,9 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
       `sessionize ${config.topics.events} -> ${config.topics.sessions}`,
       `qoe ${config.topics.sessions} -> ClickHouse ${ch.database} (${ch.mode})`,
       `outcomes ${config.topics.allocations} + ${config.topics.sessions} -> ClickHouse experiment_*`,
-      `steering qoe_windows -> ${config.topics.steering}`,
+      config.feedback.steering.segments.enabled
+        ? `steering qoe_windows + ${config.topics.events} (segment evidence) -> ${config.topics.steering}`
+        : `steering qoe_windows -> ${config.topics.steering}`,
       `abr-tuning experiment decisions -> ${config.topics.abr}`,
     ],
     metrics,

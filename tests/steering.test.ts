@@ -58,7 +58,7 @@ afterAll(async () => {
   await processor?.stop();
   await table?.stop();
   await ch?.close();
-  await deleteTopics(config, [config.topics.steering]);
+  await deleteTopics(config, [config.topics.steering, config.topics.events]);
 });
 
 describe('steering processor (real Kafka, registry, ClickHouse)', () => {

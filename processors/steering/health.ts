@@ -135,7 +135,14 @@ export const DEFAULT_HEALTH_PARAMS: HealthParams = Object.freeze({
   scoreStep: 0.1,
 });
 
-export type SignalMetric = 'rebufferRatio' | 'vsfRate' | 'vpfRate' | 'startupP90Ms' | 'throughputKbps';
+export type SignalMetric =
+  | 'rebufferRatio'
+  | 'vsfRate'
+  | 'vpfRate'
+  | 'startupP90Ms'
+  | 'throughputKbps'
+  | 'segmentFailureRate'
+  | 'segmentThroughputKbps';
 export type Level = 'good' | 'elevated' | 'bad' | 'severe';
 export type WindowLevel = Level | 'none';
 
@@ -148,6 +155,8 @@ export interface Signal {
   readonly severity: number;
   /** Rates: the one-sided lower confidence bound of (value - baseline). */
   readonly lowerBound: number | null;
+  /** Segment throughput: the one-sided upper confidence bound of value / baseline. */
+  readonly upperRatio?: number;
   /** The threshold the value was held to for entering (margin for rates, ratio otherwise). */
   readonly enterThreshold: number;
   /** Units behind the value (plays, attempts, startups, ms of download). */
@@ -178,7 +187,7 @@ export function throughputKbps(s: WindowSums): number | null {
   return s.downloadMs > 0 ? (s.bytes * 8) / s.downloadMs : null;
 }
 
-function rateSignal(
+export function rateSignal(
   metric: SignalMetric,
   own: { rate: number; n: number },
   base: { rate: number; n: number },
@@ -304,38 +313,74 @@ export function assessWindow(own: WindowSums, baseline: WindowSums, p: HealthPar
   const ownTput = throughputKbps(own);
   const baseTput = throughputKbps(baseline);
   if (own.downloadMs >= t.minDownloadMs && ownTput !== null && baseTput !== null && baseTput > 0) {
-    const ratio = ownTput / baseTput;
-    const level: Level =
-      ratio <= t.drainRatio
-        ? 'severe'
-        : ratio <= t.enterRatio
-          ? 'bad'
-          : ratio >= t.exitRatio
-            ? 'good'
-            : 'elevated';
-    signals.push({
-      metric: 'throughputKbps',
-      value: ownTput,
-      baseline: baseTput,
-      level,
-      severity:
-        level === 'bad' || level === 'severe'
-          ? clamp01((t.exitRatio - ratio) / (t.exitRatio - t.drainRatio))
-          : 0,
-      lowerBound: null,
-      enterThreshold: t.enterRatio,
-      n: own.downloadMs,
-    });
+    signals.push(throughputLevel('throughputKbps', ownTput, baseTput, own.downloadMs, t));
   }
 
   if (signals.length === 0) return none('no metric could be compared');
+  return fromSignals(signals, own.sessions);
+}
+
+/**
+ * A throughput ratio with a dead band (heuristic, no variance in the sums): bad at or below
+ * `enterRatio` of the baseline, severe at `drainRatio`, good at `exitRatio` or above.
+ */
+export function throughputLevel(
+  metric: 'throughputKbps' | 'segmentThroughputKbps',
+  value: number,
+  baseline: number,
+  n: number,
+  t: { readonly enterRatio: number; readonly exitRatio: number; readonly drainRatio: number },
+): Signal {
+  const ratio = value / baseline;
+  const level: Level =
+    ratio <= t.drainRatio
+      ? 'severe'
+      : ratio <= t.enterRatio
+        ? 'bad'
+        : ratio >= t.exitRatio
+          ? 'good'
+          : 'elevated';
+  return {
+    metric,
+    value,
+    baseline,
+    level,
+    severity:
+      level === 'bad' || level === 'severe'
+        ? clamp01((t.exitRatio - ratio) / (t.exitRatio - t.drainRatio))
+        : 0,
+    lowerBound: null,
+    enterThreshold: t.enterRatio,
+    n,
+  };
+}
+
+/** The worst level among signals ('good' for none). */
+export function worstOf(signals: readonly Signal[]): Level {
   let level: Level = 'good';
+  for (const signal of signals) if (LEVEL_RANK[signal.level] > LEVEL_RANK[level]) level = signal.level;
+  return level;
+}
+
+function fromSignals(signals: readonly Signal[], sessions: number): WindowAssessment {
   let worstSeverity = 0;
-  for (const signal of signals) {
-    if (LEVEL_RANK[signal.level] > LEVEL_RANK[level]) level = signal.level;
-    worstSeverity = Math.max(worstSeverity, signal.severity);
-  }
-  return { level, score: 1 - worstSeverity, signals, sessions: own.sessions };
+  for (const signal of signals) worstSeverity = Math.max(worstSeverity, signal.severity);
+  return { level: worstOf(signals), score: 1 - worstSeverity, signals, sessions };
+}
+
+/**
+ * One window's verdict from both kinds of evidence: session-level (QoE windows) and
+ * segment-level (segment-health.ts). Bad if either says bad, good only if neither says
+ * worse than good: every signal keeps its own minimum sample, and a source without
+ * evidence simply does not vote. Session throughput measures the same bytes over download
+ * time as segment throughput but charges a failed-over session's slow downloads to the OCA
+ * it ended on; where segment evidence exists it supersedes the session throughput signal.
+ */
+export function combineAssessments(session: WindowAssessment, segment: WindowAssessment): WindowAssessment {
+  if (segment.level === 'none') return session;
+  if (session.level === 'none') return { ...segment, sessions: session.sessions };
+  const signals = [...session.signals.filter((s) => s.metric !== 'throughputKbps'), ...segment.signals];
+  return fromSignals(signals, session.sessions);
 }
 
 /** The signal that explains a window's level best: the highest level, then the most severe. */
@@ -359,6 +404,8 @@ const METRIC_WORDS: Readonly<Record<SignalMetric, string>> = {
   vpfRate: 'VPF rate',
   startupP90Ms: 'startup p90',
   throughputKbps: 'throughput',
+  segmentFailureRate: 'segment failure rate',
+  segmentThroughputKbps: 'segment throughput',
 };
 
 function num(x: number): string {
@@ -369,10 +416,14 @@ function num(x: number): string {
 
 /** "rebuffer ratio 0.12 vs fleet 0.01 (difference >= 0.09 at 99% confidence, margin 0.02)". */
 export function describeSignal(s: Signal, alpha: number): string {
-  const head = `${METRIC_WORDS[s.metric]} ${num(s.value)}${s.metric === 'startupP90Ms' ? ' ms' : s.metric === 'throughputKbps' ? ' kbps' : ''} vs fleet ${num(s.baseline)}`;
+  const head = `${METRIC_WORDS[s.metric]} ${num(s.value)}${s.metric === 'startupP90Ms' ? ' ms' : s.metric === 'throughputKbps' || s.metric === 'segmentThroughputKbps' ? ' kbps' : ''} vs fleet ${num(s.baseline)}`;
   if (s.lowerBound !== null) {
     const confidence = `${num(100 * (1 - alpha))}%`;
     return `${head} (difference >= ${num(s.lowerBound)} at ${confidence} confidence, margin ${num(s.enterThreshold)})`;
+  }
+  if (s.upperRatio !== undefined) {
+    const confidence = `${num(100 * (1 - alpha))}%`;
+    return `${head} (geometric means per session; ratio ${num(s.value / s.baseline)} <= ${num(s.upperRatio)} at ${confidence} confidence, threshold ${num(s.enterThreshold)})`;
   }
   return `${head} (ratio ${num(s.value / s.baseline)}, threshold ${num(s.enterThreshold)})`;
 }

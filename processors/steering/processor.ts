@@ -1,6 +1,8 @@
 /**
  * The steering processor: timer-driven. Every `feedback.steering.intervalMs` it reads the
- * QoE windows that closed (and settled) since its last tick, steps the health model
+ * QoE windows and the segment evidence (segment-sink.ts writes it from playback.events, a
+ * consumer this processor runs itself) of the windows that closed (and settled) since its
+ * last tick, steps the health model
  * (steering.ts), publishes the documents that changed to config.steering and records each
  * change in ClickHouse `steering_changes`. Nothing is published when nothing changed: the
  * compacted topic keeps every scope's latest document.
@@ -16,6 +18,7 @@
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
 import type { PlayloopConfig } from '../../core/config.ts';
 import { errorMessage, PlayloopError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
@@ -23,9 +26,14 @@ import { type ClickHouse, clickhouseFailure } from '../../infra/clickhouse.ts';
 import { ConfigPublisher } from '../../infra/config-topic.ts';
 import { ensureTopics, withAdmin } from '../../infra/kafka.ts';
 import { AvroCodec } from '../../infra/registry.ts';
+import { schema as eventSchema, type PlaybackEvent } from '../../schemas/generated/playback-event.ts';
 import { type SteeringConfig, schema as steeringSchema } from '../../schemas/generated/steering-config.ts';
+import { ProcessorRunner } from '../runtime/partition-consumer.ts';
 import { startTicker } from '../runtime/ticker.ts';
 import { DEFAULT_HEALTH_PARAMS, type HealthParams } from './health.ts';
+import { DEFAULT_SEGMENT_PARAMS, type SegmentParams } from './segment-health.ts';
+import { SegmentSink } from './segment-sink.ts';
+import { readSegmentCells } from './segments-source.ts';
 import {
   EMPTY_STEERING_STATE,
   nextSteering,
@@ -52,6 +60,10 @@ export interface SteeringProcessorDeps {
   readonly clock?: () => number;
   /** Model margins beyond what config holds (config wins for the settings it has). */
   readonly health?: Partial<HealthParams>;
+  /** Segment-level margins beyond what config holds. */
+  readonly segments?: Partial<SegmentParams>;
+  /** Where the segment consumer's metrics go (lag, rows written); a private one if absent. */
+  readonly metrics?: Registry;
   /** Called once if the processor stops on a failure retrying cannot fix. */
   readonly onFatal?: (err: unknown) => void;
 }
@@ -78,9 +90,23 @@ export interface SteeringProcessor {
 }
 
 /** The model's parameters: defaults, then config, then the deps' explicit margins. */
-export function steeringParams(config: PlayloopConfig, health: Partial<HealthParams> = {}): SteeringParams {
+export function steeringParams(
+  config: PlayloopConfig,
+  health: Partial<HealthParams> = {},
+  segments: Partial<SegmentParams> = {},
+): SteeringParams {
   const s = config.feedback.steering;
   return {
+    ...(s.segments.enabled
+      ? {
+          segments: {
+            ...DEFAULT_SEGMENT_PARAMS,
+            minSegments: s.segments.minSegmentsPerWindow,
+            minSessions: s.segments.minSessionsPerWindow,
+            ...segments,
+          },
+        }
+      : {}),
     health: {
       ...DEFAULT_HEALTH_PARAMS,
       alpha: s.alpha,
@@ -140,7 +166,7 @@ export async function startSteeringProcessor(deps: SteeringProcessorDeps): Promi
     );
   }
   const clock = deps.clock ?? Date.now;
-  const params = steeringParams(config, deps.health);
+  const params = steeringParams(config, deps.health, deps.segments);
   const topic = config.topics.steering;
   const db = deps.clickhouse.database;
   const client = deps.clickhouse.client;
@@ -157,6 +183,33 @@ export async function startSteeringProcessor(deps: SteeringProcessorDeps): Promi
     history.length === 0 ? EMPTY_STEERING_STATE : steeringStateFromDocs([...latestByScope(history).values()]);
   const publisher = new ConfigPublisher(kafka, topic, codec);
 
+  // Segment-level evidence: this role's own consumer of playback.events (segment-sink.ts).
+  let segmentRunner: ProcessorRunner | undefined;
+  if (settings.segments.enabled) {
+    const events = config.topics.events;
+    await withAdmin(kafka, (admin) =>
+      ensureTopics(admin, [{ topic: events, partitions: config.topics.partitions }]),
+    );
+    const eventCodec = await AvroCodec.register<PlaybackEvent>(deps.registry, events, eventSchema);
+    const metrics = deps.metrics ?? new Registry();
+    const sink = new SegmentSink({
+      client,
+      database: db,
+      codec: eventCodec,
+      maxBufferedRows: settings.segments.maxBufferedRows,
+      metrics,
+    });
+    segmentRunner = new ProcessorRunner(kafka, sink, {
+      groupId: `${config.processors.groupPrefix}.steering-segments`,
+      topics: [events],
+      tickIntervalMs: config.processors.tickIntervalMs,
+      metrics,
+      log: log.child({ consumer: 'steering-segments' }),
+      onFatal: deps.onFatal,
+    });
+    await segmentRunner.start();
+  }
+
   let ticks = 0;
   let documentsPublished = 0;
 
@@ -169,11 +222,24 @@ export async function startSteeringProcessor(deps: SteeringProcessorDeps): Promi
       state.processedThrough === null ? earliest : Math.max(state.processedThrough + windowMs, earliest);
     ticks++;
     if (from > latest) return { windows: 0, published: [], changes: 0 };
-    const windows = await readWindows(client, db, {
+    const sessionWindows = await readWindows(client, db, {
       windowSec: settings.windowSec,
       fromMs: from,
       toMs: latest,
     });
+    const cells =
+      segmentRunner === undefined
+        ? undefined
+        : await readSegmentCells(client, db, {
+            windowMs,
+            fromMs: from,
+            toMs: latest,
+            lookbackMs: settings.segments.attributionLookbackMs,
+          });
+    const windows =
+      cells === undefined
+        ? sessionWindows
+        : sessionWindows.map((w) => ({ ...w, segmentCells: cells.get(w.windowStart) ?? [] }));
     const step = nextSteering(state, { nowMs: now, windows }, params);
     for (const doc of step.docs) await publisher.publish(doc);
     if (step.changes.length > 0) {
@@ -211,10 +277,12 @@ export async function startSteeringProcessor(deps: SteeringProcessorDeps): Promi
       processedThrough: state.processedThrough,
       ticks,
       documentsPublished,
-      failure: ticker.failure(),
+      // The segment consumer stopping on a failure stops segment evidence: report it too.
+      failure: ticker.failure() ?? segmentRunner?.failure,
     }),
     stop: async () => {
       await ticker.stop();
+      await segmentRunner?.stop();
       await publisher.stop();
     },
   };

@@ -23,6 +23,7 @@
 import type { OcaHealth, OcaState, SteeringConfig } from '../../schemas/generated/steering-config.ts';
 import {
   assessWindow,
+  combineAssessments,
   type HealthParams,
   newTracker,
   type OcaTracker,
@@ -32,6 +33,13 @@ import {
   type WindowAssessment,
   type WindowSums,
 } from './health.ts';
+import {
+  assessSegments,
+  type SegmentCell,
+  type SegmentComparison,
+  type SegmentParams,
+  segmentComparisons,
+} from './segment-health.ts';
 
 export const GLOBAL_SCOPE = 'global';
 
@@ -49,6 +57,11 @@ export interface WindowObservation {
   readonly windowStart: number;
   readonly windowEnd: number;
   readonly rows: readonly ScopeOcaWindow[];
+  /**
+   * Segment-level evidence of the same window (segment-health.ts): per ISP, region and OCA.
+   * Absent: the window is judged on QoE windows alone.
+   */
+  readonly segmentCells?: readonly SegmentCell[];
 }
 
 export interface SteeringInput {
@@ -63,6 +76,8 @@ export interface SteeringParams {
   readonly ttlSec: number;
   /** A healthy OCA without evidence for this many windows is dropped from its scope. */
   readonly forgetAfterWindows: number;
+  /** The segment-level model; without it segment cells are ignored. */
+  readonly segments?: SegmentParams;
 }
 
 export interface ScopeState {
@@ -148,7 +163,8 @@ function effectiveHealth(ocaId: string, local: OcaTracker, global: OcaTracker | 
       rebufferRatio: signalValue(a, 'rebufferRatio'),
       vsfRate: signalValue(a, 'vsfRate'),
       startupP90Ms: signalValue(a, 'startupP90Ms'),
-      throughputKbps: signalValue(a, 'throughputKbps'),
+      // Segment throughput, attributed per segment, where the window had it.
+      throughputKbps: signalValue(a, 'segmentThroughputKbps') ?? signalValue(a, 'throughputKbps'),
       since: ruling.since,
     },
   };
@@ -198,26 +214,47 @@ export function nextSteering(
       inScope.set(row.ocaId, row);
     }
     const globalRows = rowsByScope.get(GLOBAL_SCOPE);
+    const segmentsByScope = new Map<string, Map<string, SegmentComparison>>();
+    if (params.segments !== undefined) {
+      for (const c of segmentComparisons(window.segmentCells ?? [])) {
+        let inScope = segmentsByScope.get(c.scope);
+        if (!inScope) {
+          inScope = new Map();
+          segmentsByScope.set(c.scope, inScope);
+        }
+        inScope.set(c.ocaId, c);
+      }
+    }
 
     // 1. Step every tracker of every scope through this window.
     const transitions = new Map<string, Map<string, Transition>>();
-    const scopeNames = new Set([...Object.keys(scopes), ...rowsByScope.keys()]);
+    const scopeNames = new Set([...Object.keys(scopes), ...rowsByScope.keys(), ...segmentsByScope.keys()]);
     for (const scope of scopeNames) {
       const previous = scopes[scope] ?? { version: 0, trackers: {}, published: null };
       const rows = rowsByScope.get(scope) ?? new Map<string, ScopeOcaWindow>();
       const trackers: Record<string, OcaTracker> = {};
-      const ocaIds = new Set([...Object.keys(previous.trackers), ...rows.keys()]);
+      const segments = segmentsByScope.get(scope);
+      const ocaIds = new Set([
+        ...Object.keys(previous.trackers),
+        ...rows.keys(),
+        ...(segments?.keys() ?? []),
+      ]);
       for (const ocaId of ocaIds) {
         const row = rows.get(ocaId);
-        let assessment: WindowAssessment;
+        let sessionLevel: WindowAssessment;
         if (row === undefined) {
-          assessment = { level: 'none', score: 1, signals: [], sessions: 0, note: 'no sessions' };
+          sessionLevel = { level: 'none', score: 1, signals: [], sessions: 0, note: 'no sessions' };
         } else {
           const fallback = scope === GLOBAL_SCOPE ? undefined : globalRows?.get(ocaId)?.rest;
           const baseline =
             row.rest.sessions < health.minSessions && fallback !== undefined ? fallback : row.rest;
-          assessment = assessWindow(row.own, baseline, health);
+          sessionLevel = assessWindow(row.own, baseline, health);
         }
+        const comparison = segments?.get(ocaId);
+        const assessment =
+          comparison === undefined || params.segments === undefined
+            ? sessionLevel
+            : combineAssessments(sessionLevel, assessSegments(comparison, params.segments, health.alpha));
         const current = previous.trackers[ocaId];
         if (current === undefined && assessment.level === 'none') continue; // nothing known yet
         const step = stepTracker(

@@ -4,8 +4,10 @@
  * does, so the model sees the same noise a real window has. Deterministic per seed.
  */
 import { createRng, type Rng } from '../../experiments/stats/index.ts';
+import type { PlaybackEvent } from '../../schemas/generated/playback-event.ts';
 import type { SessionRow } from '../qoe/rows.ts';
 import { EMPTY_SUMS, type WindowSums } from './health.ts';
+import { addSegments, EMPTY_SEGMENTS, type SegmentSums } from './segment-health.ts';
 
 export interface PathQuality {
   /** Probability that a session fails to start. */
@@ -226,4 +228,170 @@ export function simulateSessionRows(
     });
   }
   return rows;
+}
+
+// ------------------------------------------------------------------------ segment level
+
+/** How an OCA's segment requests fare on one path (segment-health.ts). */
+export interface SegmentPathQuality {
+  /** Probability that a request fails (a load error the player reports). */
+  readonly failureRate: number;
+  /** Median throughput of one download, kbit/s (log-normal, sigma 0.6). */
+  readonly throughputMedianKbps: number;
+  /** Time to first byte, ms. */
+  readonly latencyMs: number;
+}
+
+export const HEALTHY_SEGMENTS: SegmentPathQuality = Object.freeze({
+  failureRate: 0.002,
+  throughputMedianKbps: 8_000,
+  latencyMs: 40,
+});
+
+/** A congested OCA: slow downloads, some timeouts. */
+export const CONGESTED_SEGMENTS: SegmentPathQuality = Object.freeze({
+  failureRate: 0.03,
+  throughputMedianKbps: 1_500,
+  latencyMs: 400,
+});
+
+/** An OCA that answers fast but fails one request in eight (e.g. 503s). */
+export const ERRORING_SEGMENTS: SegmentPathQuality = Object.freeze({
+  ...HEALTHY_SEGMENTS,
+  failureRate: 0.12,
+});
+
+/** The renditions a simulated player picks from, kbit/s; 2 s segments. */
+const LADDER_KBPS = [400, 1_200, 3_000, 6_000] as const;
+
+/**
+ * One window of one cell: `sessions` players, each making `requestsPerSession` segment
+ * requests, summed the way steering_segments is read (segments-source.ts). Each player has
+ * its own access link: a log-normal draw (sigma 0.8, fiber to HSPA) around the path's median
+ * scaled by `accessFactor` (1 for the fast ISP, less for a slower one), and each download
+ * varies around it (sigma 0.3). Failures with `failureRate`.
+ */
+export function simulateSegments(
+  rng: Rng,
+  sessions: number,
+  requestsPerSession: readonly [number, number],
+  q: SegmentPathQuality,
+  accessFactor = 1,
+): SegmentSums {
+  let sums: SegmentSums = EMPTY_SEGMENTS;
+  for (let s = 0; s < sessions; s++) {
+    const link = q.throughputMedianKbps * accessFactor * Math.exp(0.8 * rng.normal());
+    const n = sessionCount(rng, requestsPerSession[0], requestsPerSession[1]);
+    let segments = 0;
+    let failures = 0;
+    let bytes = 0;
+    let downloadMs = 0;
+    for (let i = 0; i < n; i++) {
+      if (rng.uniform() < q.failureRate) {
+        failures++;
+        continue;
+      }
+      const kbps = LADDER_KBPS[Math.floor(rng.uniform() * LADDER_KBPS.length)] as number;
+      const size = Math.round((kbps * 2_000) / 8);
+      segments++;
+      bytes += size;
+      downloadMs += Math.max(1, Math.round(q.latencyMs + (size * 8) / (link * Math.exp(0.3 * rng.normal()))));
+    }
+    const timed = downloadMs > 0 && bytes > 0;
+    const log = timed ? Math.log((bytes * 8) / downloadMs) : 0;
+    sums = addSegments(sums, {
+      segments,
+      failures,
+      bytes,
+      downloadMs,
+      sessions: n > 0 ? 1 : 0,
+      tputSessions: timed ? 1 : 0,
+      logKbpsSum: log,
+      logKbpsSumSq: log * log,
+    });
+  }
+  return sums;
+}
+
+/**
+ * A playback event as ingest writes it (skew 0, received when it happened), with only what
+ * the segment evidence reads set: the payload field named by `kind` goes in `payload`.
+ */
+export function playbackEvent(
+  e: {
+    readonly sessionId: string;
+    readonly seq: number;
+    readonly atMs: number;
+    readonly isp: string;
+    readonly region: string;
+  },
+  payload: Pick<PlaybackEvent, 'kind'> & Partial<PlaybackEvent>,
+): PlaybackEvent {
+  return {
+    sessionId: e.sessionId,
+    seq: e.seq,
+    viewerId: `viewer-${e.sessionId}`,
+    titleId: 'title-001',
+    clientTs: e.atMs,
+    playheadMs: null,
+    device: {
+      deviceClass: 'tv',
+      model: null,
+      os: null,
+      playerName: 'simulated',
+      playerVersion: null,
+      userAgent: null,
+    },
+    experiments: [],
+    cmcd: null,
+    playIntent: null,
+    manifestLoaded: null,
+    firstFrame: null,
+    renditionSwitch: null,
+    stall: null,
+    segment: null,
+    heartbeat: null,
+    error: null,
+    seek: null,
+    sessionEnd: null,
+    server: {
+      receivedAt: e.atMs,
+      clockSkewMs: 0,
+      deviceClass: 'tv',
+      isp: e.isp,
+      region: e.region,
+      country: 'DE',
+      ingestKeyId: 'test',
+    },
+    ...payload,
+  };
+}
+
+/** A segment_downloaded payload. */
+export function segmentPayload(
+  ocaId: string,
+  bytes: number,
+  downloadMs: number,
+): Pick<PlaybackEvent, 'kind' | 'segment'> {
+  return {
+    kind: 'segment_downloaded',
+    segment: {
+      ocaId,
+      bytes,
+      downloadMs,
+      bitrateKbps: 3_000,
+      durationMs: 2_000,
+      level: 2,
+      url: null,
+      cacheHit: null,
+    },
+  };
+}
+
+/** A non-fatal segment load error payload (hls.js fragLoadError). */
+export function fragErrorPayload(httpStatus: number | null = 503): Pick<PlaybackEvent, 'kind' | 'error'> {
+  return {
+    kind: 'error',
+    error: { type: 'NETWORK_ERROR', details: 'fragLoadError', fatal: false, httpStatus, message: null },
+  };
 }
