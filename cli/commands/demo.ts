@@ -214,33 +214,43 @@ function demoConfig(base: PlayloopConfig, runId: string, label: string, feedback
       clickhouse: { database: `demo_${runId}_${label}`.replace(/[^A-Za-z0-9_]/g, '_') },
       processors: {
         groupPrefix: prefix,
-        // 5 s windows: the steering model sees its bad windows soon after a degradation.
-        windowSizesSec: [5, 10, 60],
+        // 2 s windows for the steering model (feedback.steering.windowSec below); the others
+        // as before.
+        windowSizesSec: [2, 5, 10, 60],
         tickIntervalMs: 500,
         sessionize: { allowedLatenessMs: 3_000, idleAdvanceMs: 3_000, checkpointIntervalMs: 2_000 },
       },
       feedback: {
         steering: {
           enabled: feedback,
-          intervalMs: 1_000,
-          windowSec: 5,
-          // A session's summary fires on its session_end (sessionizer early firing); the
-          // fleet's ingest client flushes every second and processors tick every 500 ms:
-          // 3 s after a window ends its sessions have landed.
-          settleMs: 3_000,
+          intervalMs: 500,
+          // 2 s windows: segment evidence (processors/steering/README.md, "Segment evidence")
+          // is dense enough for them. Measured on a degraded edge (600 kbit/s cap): its
+          // downloads then take 2-6 s each, so completions fall from ~40 sessions a second to
+          // 2 a second for 4 s, then ~15 a second at a twentieth of the fleet's throughput.
+          // With 5 s windows the second bad window closed 12-17 s after the degradation.
+          // Session evidence (sessions ending) is too thin at 2 s to count in most windows;
+          // the segment evidence carries the demo.
+          windowSec: 2,
+          // Segment events land within the ingest client's 1 s flush plus a 500 ms processor
+          // tick; an event later than this is missing from its window, not misplaced.
+          settleMs: 2_500,
           ttlSec: 2,
-          // An OCA (or its baseline) with fewer sessions in a 5 s window is no evidence:
-          // the thin OCAs (the second edge, the storage OCAs) then neither steer nor are
-          // steered off on a handful of sessions. Replayed over a recorded 5-minute run
-          // without degradation (the pure model, tmp replay): 6 false degradations at 12,
-          // 1 at 16.
+          // Session-level minimum, as before (replayed over a recorded 5-minute run without
+          // degradation: 6 false degradations at 12, 1 at 16 with 5 s windows).
           minSessionsPerWindow: 16,
-          // Two bad 5 s windows in a row (10 s of evidence). Measured with three: decided
-          // 38-44 s after the degradation. Evidence is late because a window counts a
-          // session when it ends, and players with full buffers download nothing for a
-          // while after the degradation: the first windows after it are still healthy.
+          // Two bad windows in a row (4 s of evidence), as many as the session-level model
+          // needed at 5 s; each segment window is a Welch test over 8+ sessions at alpha 0.01,
+          // held to half the baseline's throughput (processors/steering/segment-health.ts).
           enterWindows: 2,
           exitWindows: 3,
+          // Probation after 150 s without evidence, as with 5 s windows.
+          probeAfterWindows: 75,
+          maxCatchUpWindows: 60,
+          // 8 downloading sessions per side: the drop in the measurement above (ratio 0.04)
+          // is significant on far fewer; 20 (the default) would wait for the slow downloads
+          // to pile up. The no-degradation run is the check (0 changes).
+          segments: { minSessionsPerWindow: 8, minSegmentsPerWindow: 20 },
         },
         // ABR tuning reads the demo's analysis within seconds.
         abr: { intervalMs: 2_000 },
