@@ -356,9 +356,11 @@ async function firstPathway(uri: string): Promise<string | null | undefined> {
  * of the fleet in the same window. With the default population's ISP-specific mixes, the
  * DSL/LTE-heavy AS3320 viewers of oca-edge-as3320-a measure well under half the throughput
  * of the cable-heavy AS7922 viewers of the US edges, and a healthy run degraded that OCA
- * (throughput 7,803 vs 19,695 kbps, ratio 0.40 < 0.5) before any degradation. The demo
- * isolates the OCA's own effect; comparing like with like across access networks is the
- * steering model's open problem, reported to its owners.
+ * (throughput 7,803 vs 19,695 kbps, ratio 0.40 < 0.5) before any degradation. Segment
+ * evidence now compares throughput ISP by ISP (processors/steering/segment-health.ts), but the
+ * session-level signals still compare with the whole scope, and no healthy run has yet been
+ * checked with the ISP-specific mixes; until one is, the demo keeps one mix and so isolates
+ * the OCA's own effect.
  */
 export function demoPopulation(): PopulationInput {
   const mix: Record<string, number> = {};
