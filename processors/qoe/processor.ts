@@ -11,17 +11,24 @@
  * 3. An offset is declared committable only after its row is in ClickHouse AND its windows
  *    were recomputed. A crash before that replays the records, and 1 and 2 make the replay
  *    change nothing.
+ *
+ * Freshness: what readers wait for is the smallest window size in `qoe_windows` (steering,
+ * the dashboards' live panels). A batch starts a short cycle (at most one every
+ * `minCycleIntervalMs`, the next queued while one runs) that writes the buffered rows and
+ * recomputes just those windows, instead of everything waiting for the runner's tick, which
+ * added up to a whole tick interval. The tick recomputes the rest (`qoe_cells`, the larger
+ * sizes, rolled up from the smallest) and only then declares offsets committable, so 3 holds.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Counter, type Registry } from 'prom-client';
-import { errorMessage, PlayloopError } from '../../core/errors.ts';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { errorMessage, isRetriable, PlayloopError } from '../../core/errors.ts';
 import { clickhouseFailure } from '../../infra/clickhouse.ts';
 import type { AvroCodec } from '../../infra/registry.ts';
 import type { SessionSummary } from '../../schemas/generated/playback-session.ts';
 import type { DeadLetterWriter, PoisonRecord } from '../runtime/dead-letters.ts';
 import type { InboundBatch, Processor, TopicPartition } from '../runtime/partition-consumer.ts';
 import { Serial } from '../runtime/serial.ts';
-import { materialize } from './materialize.ts';
+import { planMaterialization, runMaterialization } from './materialize.ts';
 import { type SessionRow, toSessionRow } from './rows.ts';
 import { DirtyWindows } from './windows.ts';
 
@@ -33,8 +40,21 @@ export interface QoeProcessorOptions {
   readonly windowSizesSec: readonly number[];
   /** Insert as soon as this many rows are buffered, without waiting for the tick. */
   readonly maxBufferedRows: number;
+  /**
+   * Shortest time from the start of one batch-started cycle (write rows, recompute the
+   * smallest windows) to the next; default DEFAULT_MIN_CYCLE_INTERVAL_MS. A cycle's cost is
+   * mostly fixed (statements, and the open windows reread), not per row, so this bounds the
+   * recomputation work per second.
+   */
+  readonly minCycleIntervalMs?: number;
   readonly metrics: Registry;
 }
+
+/**
+ * A quarter of a second: at most that long added to a session's way into the aggregates by
+ * waiting, against at most four recomputations of the open windows per second.
+ */
+export const DEFAULT_MIN_CYCLE_INTERVAL_MS = 250;
 
 interface PartitionState {
   /** The next offset not yet seen (messages below it were buffered or written already). */
@@ -49,18 +69,34 @@ const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`
 
 export class QoeProcessor implements Processor {
   readonly name = 'qoe';
+  /** Batches, one at a time. */
   private readonly serial = new Serial();
+  /** Cycles (ClickHouse writes and recomputations), one at a time, beside the batches. */
+  private readonly io = new Serial();
   private readonly partitions = new Map<string, PartitionState>();
+  /** Windows of every size and both tables to recompute on the next tick. */
   private readonly dirty: DirtyWindows;
+  /** Windows of the smallest size whose qoe_windows rows the next cycle recomputes. */
+  private readonly fresh: DirtyWindows;
   private buffer: SessionRow[] = [];
   /** Partition -> the next offset once `buffer` is written. */
   private bufferedThrough = new Map<string, bigint>();
   private readonly rowsWritten: Counter;
   private readonly windowsMaterialized: Counter;
   private readonly poison: Counter;
+  private readonly cycleSeconds: Histogram;
+  private readonly minCycleIntervalMs: number;
+  /** A cycle is waiting for its timer or its turn: batches arriving meanwhile join it. */
+  private cycleRequested = false;
+  private cycleTimer: NodeJS.Timeout | undefined;
+  private lastCycleAt = 0;
+  private stopped = false;
+  /** A non-retriable failure of a batch-started cycle, handed to the runner by the next call. */
+  private cycleFailure: unknown;
 
   constructor(private readonly options: QoeProcessorOptions) {
     this.dirty = new DirtyWindows(options.windowSizesSec);
+    this.fresh = new DirtyWindows([Math.min(...options.windowSizesSec)]);
     this.rowsWritten = new Counter({
       name: 'playloop_qoe_session_rows_written_total',
       help: 'Session rows inserted into ClickHouse (replays included; FINAL collapses them)',
@@ -76,10 +112,19 @@ export class QoeProcessor implements Processor {
       help: 'Session records sent to the dead-letter topic',
       registers: [options.metrics],
     });
+    this.cycleSeconds = new Histogram({
+      name: 'playloop_qoe_cycle_seconds',
+      help: 'One cycle of the qoe processor: buffered session rows written, dirty windows recomputed (kind batch: the smallest windows only)',
+      labelNames: ['kind'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [options.metrics],
+    });
+    this.minCycleIntervalMs = options.minCycleIntervalMs ?? DEFAULT_MIN_CYCLE_INTERVAL_MS;
   }
 
   onBatch(batch: InboundBatch): Promise<void> {
     return this.serial.run(async () => {
+      this.throwCycleFailure();
       const key = tpKey(batch);
       const state = this.partitions.get(key) ?? {
         nextOffset: -1n,
@@ -87,6 +132,10 @@ export class QoeProcessor implements Processor {
         committable: undefined,
       };
       this.partitions.set(key, state);
+      // A retriable failure part-way makes the runner hand this batch in again: it must then
+      // be read from its start, or the records before the failure (their dead letters
+      // included) would be skipped as seen. Rows buffered twice collapse like any replay.
+      const startOffset = state.nextOffset;
       const poison: PoisonRecord[] = [];
       for (const m of batch.messages) {
         const offset = BigInt(m.offset);
@@ -97,7 +146,10 @@ export class QoeProcessor implements Processor {
         try {
           summary = this.options.codec.decodeOwn(m.value) ?? (await this.options.codec.decode(m.value));
         } catch (err) {
-          if (err instanceof PlayloopError && err.retriable) throw err;
+          if (err instanceof PlayloopError && err.retriable) {
+            state.nextOffset = startOffset;
+            throw err;
+          }
           poison.push({
             source: this.name,
             code: 'PLAYLOOP_INVALID_EVENT',
@@ -112,25 +164,38 @@ export class QoeProcessor implements Processor {
         }
         this.buffer.push(toSessionRow(summary));
         this.dirty.touch(summary.endTime);
+        this.fresh.touch(summary.endTime);
       }
       if (poison.length > 0) {
-        await this.options.deadLetters.write(poison);
+        try {
+          await this.options.deadLetters.write(poison);
+        } catch (err) {
+          state.nextOffset = startOffset;
+          throw err;
+        }
         this.poison.inc(poison.length);
       }
       this.bufferedThrough.set(key, state.nextOffset);
-      if (this.buffer.length >= this.options.maxBufferedRows) await this.flushRows();
+      // Backpressure: a full buffer waits for a cycle to take it; otherwise one is queued.
+      if (this.buffer.length >= this.options.maxBufferedRows) {
+        await this.io.run(() => this.cycle({ full: false }));
+      } else if (this.buffer.length > 0 || this.fresh.size > 0) {
+        this.requestCycle();
+      }
     });
   }
 
-  onTick(): Promise<void> {
-    return this.serial.run(async () => {
-      await this.flushRows();
-      await this.materializeDirty();
-    });
+  async onTick(): Promise<void> {
+    this.throwCycleFailure();
+    await this.io.run(() => this.cycle({ full: true }));
   }
 
-  onStop(): Promise<void> {
-    return this.onTick();
+  async onStop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.cycleTimer);
+    // The runner stopped fetching first; let a batch in hand finish, then flush everything.
+    await this.serial.run(async () => undefined);
+    await this.onTick();
   }
 
   committableOffset(tp: TopicPartition): string | undefined {
@@ -146,9 +211,30 @@ export class QoeProcessor implements Processor {
     }
   }
 
-  private async flushRows(): Promise<void> {
-    if (this.buffer.length > 0) {
-      const rows = this.buffer;
+  /**
+   * Writes the buffered rows and recomputes the smallest windows they touched; when `full`
+   * (the tick), every other dirty window too, and then declares offsets committable.
+   *
+   * Batches go on while a cycle waits on ClickHouse (consumption used to stop for every
+   * recomputation). What a cycle handles is cut in one synchronous step at its start: the
+   * rows, the offsets they complete and the windows touched so far. Rows that come later are
+   * in neither the cut nor the offsets it completes, and their windows stay dirty, so a
+   * committable offset still means rows written and every window of them recomputed.
+   */
+  private async cycle(o: { full: boolean }): Promise<void> {
+    const started = Date.now();
+    this.lastCycleAt = started;
+    const rows = this.buffer;
+    const through = this.bufferedThrough;
+    this.buffer = [];
+    this.bufferedThrough = new Map();
+    const fresh = this.fresh.drain();
+    const dirty = o.full ? this.dirty.drain() : [];
+    const undo = (): void => {
+      this.fresh.restore(fresh);
+      this.dirty.restore(dirty);
+    };
+    if (rows.length > 0) {
       try {
         await this.options.client.insert({
           table: `${this.options.database}.sessions`,
@@ -156,29 +242,72 @@ export class QoeProcessor implements Processor {
           format: 'JSONEachRow',
         });
       } catch (cause) {
+        // Back in front of what came meanwhile; a partition's newer offset wins.
+        this.buffer = rows.concat(this.buffer);
+        for (const [key, offset] of through) {
+          if (!this.bufferedThrough.has(key)) this.bufferedThrough.set(key, offset);
+        }
+        undo();
         throw clickhouseFailure(`inserting ${rows.length} session rows`, cause);
       }
-      this.buffer = [];
       this.rowsWritten.inc(rows.length);
     }
-    for (const [key, through] of this.bufferedThrough) {
+    for (const [key, offset] of through) {
       const state = this.partitions.get(key);
-      if (state) state.written = through;
+      if (state) state.written = offset;
     }
-    this.bufferedThrough.clear();
+    const db = this.options.database;
+    try {
+      if (fresh.length > 0) {
+        await runMaterialization(this.options.client, db, [
+          { table: 'qoe_windows', sourceSec: undefined, ranges: fresh },
+        ]);
+        this.windowsMaterialized.inc(fresh.length);
+      }
+      // The smallest windows of every row up to the cut are current now: their qoe_windows
+      // statement is left out, and the larger sizes roll up from them.
+      if (dirty.length > 0) {
+        await runMaterialization(
+          this.options.client,
+          db,
+          planMaterialization(dirty, { smallestWindowsCurrent: true }),
+        );
+        this.windowsMaterialized.inc(dirty.length);
+      }
+    } catch (cause) {
+      undo();
+      throw clickhouseFailure('recomputing QoE windows', cause);
+    }
+    if (o.full) {
+      for (const state of this.partitions.values()) state.committable = state.written;
+    }
+    this.cycleSeconds.observe({ kind: o.full ? 'tick' : 'batch' }, (Date.now() - started) / 1_000);
   }
 
-  private async materializeDirty(): Promise<void> {
-    const ranges = this.dirty.drain();
-    if (ranges.length > 0) {
-      try {
-        await materialize(this.options.client, this.options.database, ranges);
-      } catch (cause) {
-        this.dirty.restore(ranges);
-        throw clickhouseFailure('recomputing QoE windows', cause);
-      }
-      this.windowsMaterialized.inc(ranges.length);
-    }
-    for (const state of this.partitions.values()) state.committable = state.written;
+  /** Queues one cycle after the current one, no sooner than minCycleIntervalMs after the last. */
+  private requestCycle(): void {
+    if (this.cycleRequested || this.stopped) return;
+    this.cycleRequested = true;
+    const waitMs = Math.max(0, this.lastCycleAt + this.minCycleIntervalMs - Date.now());
+    this.cycleTimer = setTimeout(() => {
+      this.cycleTimer = undefined;
+      this.io
+        .run(async () => {
+          // Cleared as the cycle starts, so rows that come while it runs ask for the next one.
+          this.cycleRequested = false;
+          if (this.stopped || this.cycleFailure !== undefined) return;
+          await this.cycle({ full: false });
+        })
+        .catch((err: unknown) => {
+          // A retriable failure put the rows and windows back: the next cycle or tick tries
+          // again. Any other must stop the consumer without committing, which the runner does
+          // when the next batch or tick throws it.
+          if (!isRetriable(err)) this.cycleFailure ??= err;
+        });
+    }, waitMs);
+  }
+
+  private throwCycleFailure(): void {
+    if (this.cycleFailure !== undefined) throw this.cycleFailure;
   }
 }
