@@ -19,9 +19,9 @@
  * watermark (newest event time minus allowedLatenessMs) has passed its end.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import { startRoles } from '../../cli/commands/run.ts';
 import { createLogger } from '../../core/log.ts';
 import { sleep } from '../../core/retry.ts';
@@ -72,7 +72,39 @@ export interface FreshnessResult {
   readonly rssMaxBytes: number;
   /** Monotonic µs of the production span, to cut a CPU profile to it. */
   readonly spanUs: { readonly from: number; readonly to: number };
+  /** The qoe processor's cycles over the whole run (playloop_qoe_cycle_seconds), by kind. */
+  readonly qoeCycles: Readonly<Record<string, CycleStats>>;
 }
+
+/** Cycles of one kind: how many and how long (ms) on average. */
+export interface CycleStats {
+  readonly count: number;
+  readonly meanMs: number;
+}
+
+/** Count and mean of a histogram per value of its `kind` label; empty if it is not there. */
+async function cycleStats(metrics: Registry): Promise<Record<string, CycleStats>> {
+  const metric = metrics.getSingleMetric('playloop_qoe_cycle_seconds');
+  if (!(metric instanceof Histogram)) return {};
+  const sums = new Map<string, { sum: number; count: number }>();
+  for (const v of (await metric.get()).values) {
+    const kind = String(v.labels['kind'] ?? '');
+    const entry = sums.get(kind) ?? { sum: 0, count: 0 };
+    if (v.metricName?.endsWith('_sum')) entry.sum += v.value;
+    else if (v.metricName?.endsWith('_count')) entry.count += v.value;
+    sums.set(kind, entry);
+  }
+  const out: Record<string, CycleStats> = {};
+  for (const [kind, { sum, count }] of sums) {
+    out[kind] = { count, meanMs: count === 0 ? 0 : (1_000 * sum) / count };
+  }
+  return out;
+}
+
+const showCycles = (c: Readonly<Record<string, CycleStats>>): string =>
+  Object.entries(c)
+    .map(([kind, x]) => `${x.count} ${kind} cycles of ${x.meanMs.toFixed(0)} ms`)
+    .join(', ');
 
 function quantiles(values: number[], missing = 0): Quantiles {
   const sorted = values.sort((a, b) => a - b);
@@ -131,13 +163,15 @@ export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResu
   const byWindow = new Map<number, Array<{ m: number; seenAt: number }>>();
   let since = 0;
   const look = async (): Promise<void> => {
+    // Integers written into the text, not query parameters: embedded chDB runs parameterised
+    // queries one at a time for the whole process, so the look would queue behind the
+    // processors' own (checkpoints, outcomes) and see recomputations late.
     const rows = await queryRows<{ ws: number; m: number }>(
       ch.client,
       `SELECT toUnixTimestamp(window_start) AS ws, toUnixTimestamp64Milli(materialized_at) AS m
        FROM ${db}.qoe_windows
-       WHERE window_sec = {w:UInt32} AND materialized_at >= fromUnixTimestamp64Milli({since:Int64})
+       WHERE window_sec = ${Math.trunc(windowSec)} AND materialized_at >= fromUnixTimestamp64Milli(${Math.trunc(since)})
        GROUP BY ws, m`,
-      { w: windowSec, since },
     );
     const now = Date.now();
     for (const r of rows) {
@@ -165,6 +199,7 @@ export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResu
   let lastWritten = -1;
   let writtenStableSince = 0;
   let lastBacklogAt = 0;
+  const lag = { sessionize: 0, qoe: 0 };
   let lastProgress = Date.now();
   const deadline = Date.now() + spec.warmupMs + spec.measureMs + spec.tailMs + 240_000;
   try {
@@ -177,8 +212,10 @@ export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResu
       const now = Date.now();
       if (now - lastBacklogAt >= 1_000) {
         lastBacklogAt = now;
-        maxLag.sessionize = Math.max(maxLag.sessionize, await backlog(config.topics.events, read));
-        maxLag.qoe = Math.max(maxLag.qoe, await backlog(config.topics.sessions, readQ));
+        lag.sessionize = await backlog(config.topics.events, read);
+        lag.qoe = await backlog(config.topics.sessions, readQ);
+        maxLag.sessionize = Math.max(maxLag.sessionize, lag.sessionize);
+        maxLag.qoe = Math.max(maxLag.qoe, lag.qoe);
       }
       if (cpuStart === 0 && read > 0) {
         cpuStart = cpuMs();
@@ -194,7 +231,7 @@ export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResu
       if (now - lastProgress > 15_000) {
         lastProgress = now;
         progress(
-          `freshness: ${read.toLocaleString('en-US')} events read, ${written.toLocaleString('en-US')} sessions written, ${seen.size} window recomputations seen`,
+          `freshness: ${read.toLocaleString('en-US')} events read, ${written.toLocaleString('en-US')} sessions written, ${seen.size} window recomputations seen; lag sessionize ${lag.sessionize} qoe ${lag.qoe}; ${showCycles(await cycleStats(metrics))}; load ${loadavg()[0]?.toFixed(1)}`,
         );
       }
       if (written !== lastWritten) {
@@ -276,6 +313,7 @@ export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResu
       processorsCores: wallEnd > wallStart ? (cpuEnd - cpuStart) / (wallEnd - wallStart) : Number.NaN,
       rssMaxBytes: rssMax,
       spanUs: { from: fromUs, to: toUs },
+      qoeCycles: await cycleStats(metrics),
     };
   } finally {
     raw.kill('SIGTERM');
