@@ -44,6 +44,32 @@ export function isOurs(record: ProcessRecord): boolean {
   }
 }
 
+/**
+ * Whether a process just started is gone (dead, a zombie, or its PID now another command's).
+ * Not the negation of isOurs: /proc/<pid>/cmdline can read empty for a live process, while it
+ * is in exec or when its memory cannot be read under load, and a start that was going fine was
+ * once failed as "exited" on such a read. Alive with an unreadable or empty command line is
+ * not gone; the state field of /proc/<pid>/stat says dead or alive.
+ */
+export function isGone(record: ProcessRecord): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${record.pid}/stat`, 'utf8');
+  } catch {
+    return true;
+  }
+  // proc(5): "pid (comm) state ...", where comm may itself hold parentheses.
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  if (state === 'Z' || state === 'X') return true;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8');
+  } catch {
+    return false;
+  }
+  return cmdline.length > 0 && !cmdline.includes(record.marker);
+}
+
 export function startDetached(
   files: ProcessFiles,
   command: string,
@@ -141,7 +167,7 @@ export async function waitUntilServing<T>(files: ProcessFiles, wait: ServingWait
   return pollUntil(
     async () => {
       const record = readRecord(files);
-      if (record === undefined || !isOurs(record)) {
+      if (record === undefined || isGone(record)) {
         throw new PlayloopError(
           'STACK_FAILED',
           `${wait.service}: ${wait.exited}. Last log lines:\n${tailFile(files.logFile, 30)}`,
