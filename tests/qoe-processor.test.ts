@@ -16,6 +16,7 @@ import { DeadLetterWriter } from '../processors/runtime/dead-letters.ts';
 import { ProcessorRunner } from '../processors/runtime/partition-consumer.ts';
 import { type DeadLetter, schema as deadLetterSchema } from '../schemas/generated/dead-letter.ts';
 import { type SessionSummary, schema as sessionSchema } from '../schemas/generated/playback-session.ts';
+import { sessionSummary } from './support/session-summary.ts';
 import { createTopics, deleteTopics, testConfig, uniqueName } from './support/stack.ts';
 
 const config = testConfig('qoeproc');
@@ -23,69 +24,7 @@ const topic = config.topics.sessions;
 const dlq = `${topic}.dlq`;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0); // a 10 s and 60 s window boundary
 
-function summary(i: number, over: Partial<SessionSummary>): SessionSummary {
-  return {
-    summaryId: `s${i}:0`,
-    summaryVersion: 1,
-    sessionId: `s${i}`,
-    viewerId: `v${i}`,
-    titleId: 'title-1',
-    firstSeq: 0,
-    lastSeq: 10,
-    playAttempt: true,
-    startTime: T0 - 60_000,
-    endTime: T0 + 1_000,
-    durationMs: 61_000,
-    endReason: 'viewer_exit',
-    startupOutcome: 'started',
-    ebvs: false,
-    vsf: false,
-    vpf: false,
-    startupMs: 1_000,
-    playMs: 50_000,
-    pausedMs: 0,
-    stallMs: 0,
-    seekStallMs: 0,
-    stallCount: 0,
-    seekStallCount: 0,
-    rebufferRatio: 0,
-    stallsPerHour: 0,
-    exitDuringStall: false,
-    avgBitrateKbps: 3_000,
-    firstBitrateKbps: 3_000,
-    switchesUp: 0,
-    switchesDown: 0,
-    bytes: 1_000_000,
-    downloadMs: 1_000,
-    segments: 10,
-    throughputKbps: 8_000,
-    ocaId: 'oca-a',
-    firstOcaId: 'oca-a',
-    planOcaId: 'oca-a',
-    ocas: [],
-    deviceClass: 'tv',
-    isp: 'AS1',
-    region: 'eu-west',
-    country: 'DE',
-    playerName: 'test',
-    experiments: [{ key: 'exp1', cell: 'control' }],
-    eventCount: 11,
-    missingSeqCount: 0,
-    seekCount: 0,
-    pauseCount: 0,
-    errorCount: 0,
-    fatalErrorType: null,
-    fatalErrorDetails: null,
-    score: 90,
-    scoreStartup: 1,
-    scoreSmoothness: 1,
-    scoreQuality: 1,
-    sourcePartition: 0,
-    sourceOffsetFirst: i,
-    sourceOffsetLast: i,
-    ...over,
-  };
-}
+const summary = (i: number, over: Partial<SessionSummary>): SessionSummary => sessionSummary(i, T0, over);
 
 // Window 12:00:00-12:00:10 on oca-a: s1 (1000 ms startup, 50 s play, 3000 kbps),
 // s2 (3000 ms startup, 30 s play + 10 s stall in 2 stalls, 1000 kbps), s3 (EBVS).
