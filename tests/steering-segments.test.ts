@@ -13,7 +13,6 @@
 
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { PlayloopConfig } from '../core/config.ts';
 import { silentLogger } from '../core/log.ts';
 import { pollUntil } from '../core/retry.ts';
 import { type ClickHouse, openAndMigrate, queryRows } from '../infra/clickhouse.ts';
@@ -26,22 +25,9 @@ import { SegmentSink } from '../processors/steering/segment-sink.ts';
 import { readSegmentCells } from '../processors/steering/segments-source.ts';
 import { fragErrorPayload, playbackEvent, segmentPayload } from '../processors/steering/testing.ts';
 import { schema as eventSchema, type PlaybackEvent } from '../schemas/generated/playback-event.ts';
-import { deleteTopics, testConfig } from './support/stack.ts';
+import { deleteTopics, steeringTestConfig } from './support/stack.ts';
 
-const base = testConfig('steerseg');
-const config: PlayloopConfig = {
-  ...base,
-  feedback: {
-    ...base.feedback,
-    steering: {
-      ...base.feedback.steering,
-      intervalMs: 100,
-      windowSec: 10,
-      settleMs: 0,
-      maxCatchUpWindows: 5,
-    },
-  },
-};
+const config = steeringTestConfig('steerseg');
 const W = 10_000;
 const T0 = Math.floor((Date.now() - 3_600_000) / W) * W;
 const OCAS = ['oca-a', 'oca-b', 'oca-c'] as const;

@@ -12,7 +12,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { PlayloopConfig } from '../core/config.ts';
 import { silentLogger } from '../core/log.ts';
 import { pollUntil } from '../core/retry.ts';
 import { type ClickHouse, openAndMigrate, queryRows } from '../infra/clickhouse.ts';
@@ -29,22 +28,9 @@ import {
   simulateSessionRows,
 } from '../processors/steering/testing.ts';
 import { type SteeringConfig, schema as steeringSchema } from '../schemas/generated/steering-config.ts';
-import { deleteTopics, testConfig } from './support/stack.ts';
+import { deleteTopics, steeringTestConfig } from './support/stack.ts';
 
-const base = testConfig('steer');
-const config: PlayloopConfig = {
-  ...base,
-  feedback: {
-    ...base.feedback,
-    steering: {
-      ...base.feedback.steering,
-      intervalMs: 100,
-      windowSec: 10,
-      settleMs: 0,
-      maxCatchUpWindows: 5,
-    },
-  },
-};
+const config = steeringTestConfig('steer');
 const W = 10_000;
 // Recent enough for the tables' TTLs, on a window boundary.
 const T0 = Math.floor((Date.now() - 3_600_000) / W) * W;

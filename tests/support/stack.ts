@@ -63,3 +63,24 @@ export async function deleteTopics(config: PlayloopConfig, topics: readonly stri
     if (present.length > 0) await admin.deleteTopics({ topics: present });
   });
 }
+
+/**
+ * testConfig with the steering model on 10 s windows, ticking every 100 ms, judging a window as
+ * soon as it closes (no settle) and catching up at most 5: what the steering tests drive.
+ */
+export function steeringTestConfig(label: string): PlayloopConfig {
+  const base = testConfig(label);
+  return {
+    ...base,
+    feedback: {
+      ...base.feedback,
+      steering: {
+        ...base.feedback.steering,
+        intervalMs: 100,
+        windowSec: 10,
+        settleMs: 0,
+        maxCatchUpWindows: 5,
+      },
+    },
+  };
+}
