@@ -17,6 +17,7 @@ import {
   type ExperimentAllocation,
 } from '../schemas/generated/experiment-allocation.ts';
 import { type SessionSummary, schema as sessionSchema } from '../schemas/generated/playback-session.ts';
+import { sessionSummary } from './support/session-summary.ts';
 import { createTopics, deleteTopics, testConfig, uniqueName } from './support/stack.ts';
 
 const config = testConfig('outcomes');
@@ -35,73 +36,30 @@ afterAll(async () => {
   await deleteTopics(config, [...topics, ...dlqs]);
 });
 
+/** The shared fixture, as this test's sessions differ from it: 20 min long, no cells. */
 function session(
   id: string,
   viewer: string,
   start: number,
   over: Partial<SessionSummary> = {},
 ): SessionSummary {
-  return {
+  return sessionSummary(0, start, {
     summaryId: `${id}:0`,
-    summaryVersion: 1,
     sessionId: id,
     viewerId: viewer,
     titleId: 'title-001',
-    firstSeq: 0,
-    lastSeq: 10,
-    playAttempt: true,
     startTime: start,
     endTime: start + 20 * MIN,
     durationMs: 20 * MIN,
-    endReason: 'viewer_exit',
-    startupOutcome: 'started',
-    ebvs: false,
-    vsf: false,
-    vpf: false,
-    startupMs: 1_000,
     playMs: 600_000,
-    pausedMs: 0,
-    stallMs: 0,
-    seekStallMs: 0,
-    stallCount: 0,
-    seekStallCount: 0,
-    rebufferRatio: 0,
-    stallsPerHour: 0,
-    exitDuringStall: false,
-    avgBitrateKbps: 3_000,
-    firstBitrateKbps: 3_000,
     switchesUp: 1,
-    switchesDown: 0,
-    bytes: 1_000_000,
-    downloadMs: 1_000,
-    segments: 10,
-    throughputKbps: 8_000,
-    ocaId: 'oca-a',
-    firstOcaId: 'oca-a',
-    planOcaId: 'oca-a',
-    ocas: [],
-    deviceClass: 'tv',
     isp: 'AS3320',
-    region: 'eu-west',
-    country: 'DE',
-    playerName: 'test',
     experiments: [],
-    eventCount: 11,
-    missingSeqCount: 0,
-    seekCount: 0,
-    pauseCount: 0,
-    errorCount: 0,
-    fatalErrorType: null,
-    fatalErrorDetails: null,
     score: 80,
-    scoreStartup: 1,
-    scoreSmoothness: 1,
-    scoreQuality: 1,
-    sourcePartition: 0,
     sourceOffsetFirst: 0,
     sourceOffsetLast: 10,
     ...over,
-  };
+  });
 }
 
 const ebvsView: Partial<SessionSummary> = {
