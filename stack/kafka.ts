@@ -212,11 +212,18 @@ function formatStorage(settings: StackSettings, propsFile: string): void {
   }
 }
 
-/** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `random-uuid` prints). */
-function randomClusterId(): string {
+/**
+ * A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `random-uuid`
+ * prints). Drawn again when it starts with '-', as Kafka's Uuid.randomUuid does: the storage
+ * tool's argument parser takes `-t -A0h...` for two options, and 1 format in 64 failed.
+ */
+export function randomClusterId(): string {
   const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  return Buffer.from(bytes).toString('base64url');
+  for (;;) {
+    crypto.getRandomValues(bytes);
+    const id = Buffer.from(bytes).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export async function kafkaDown(settings: StackSettings, say: Say): Promise<void> {
