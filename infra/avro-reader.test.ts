@@ -15,6 +15,16 @@ import { generateWorkload } from '../tests/support/workload.ts';
 import { type AvroReader, AvroReadMismatch, compileAvroReader } from './avro-reader.ts';
 import { AvroCodec, type AvroSchemaJson } from './registry.ts';
 
+/** Every schema playloop registers. */
+const PLAYLOOP_SCHEMAS = [
+  playbackEventSchema,
+  sessionSchema,
+  deadLetterSchema,
+  allocationSchema,
+  abrConfigSchema,
+  steeringSchema,
+];
+
 const eventType = avro.Type.forSchema(playbackEventSchema as object as avro.Schema);
 
 function compiled(type: avro.Type): AvroReader {
@@ -56,14 +66,7 @@ describe('compiled Avro reader', () => {
   });
 
   it('reads avsc random values of every playloop schema as avsc does (2,000 each)', () => {
-    for (const schema of [
-      playbackEventSchema,
-      sessionSchema,
-      deadLetterSchema,
-      allocationSchema,
-      abrConfigSchema,
-      steeringSchema,
-    ]) {
+    for (const schema of PLAYLOOP_SCHEMAS) {
       const type = avro.Type.forSchema(schema as object as avro.Schema);
       const read = compiled(type);
       for (let i = 0; i < 2_000; i++) expectSameValue(type, read, type.toBuffer(type.random()), i % 7);
@@ -276,14 +279,7 @@ describe('AvroCodec with the compiled reader', () => {
   });
 
   it('encodes with the compiled writer byte for byte as avsc, on 500 random values of every schema', async () => {
-    for (const schema of [
-      playbackEventSchema,
-      sessionSchema,
-      deadLetterSchema,
-      allocationSchema,
-      abrConfigSchema,
-      steeringSchema,
-    ]) {
+    for (const schema of PLAYLOOP_SCHEMAS) {
       const type = avro.Type.forSchema(schema as object as avro.Schema);
       const codec = await AvroCodec.register<unknown>(memoryRegistry(), 'x', schema as AvroSchemaJson);
       for (let i = 0; i < 500; i++) {
