@@ -12,7 +12,7 @@
  * - availability predicted from ClickHouse views, refreshed in the background behind a
  *   circuit breaker;
  * and it writes allocation events to `experiment.allocations` through a bounded, batched
- * emitter behind another breaker.
+ * emitter behind another breaker, whose Kafka producer runs on a worker thread.
  *
  * Start never waits on a dependency being up except the schema registry and Kafka for at
  * most `configCatchUpTimeoutMs`; `stop()` closes the server (in-flight requests finish),
@@ -44,7 +44,8 @@ import { type CmcdForwarder, createCmcdForwarder } from './oca/cmcd-forward.ts';
 import type { OcaFleet } from './oca/fleet.ts';
 import { startConfiguredOcaFleet } from './oca/index.ts';
 import { defaultFleetSpec, portOf } from './oca/spec.ts';
-import { kafkaAllocationProducer } from './plan/allocation-producer.ts';
+import { ALLOCATION_ACK_TIMEOUT_MS } from './plan/allocation-producer.ts';
+import { threadedAllocationProducer } from './plan/allocation-thread.ts';
 import { AllocationEmitter } from './plan/allocations.ts';
 import { AvailabilityRefresher, queryRegionalViews } from './plan/availability-refresher.ts';
 import { ResilientConfig } from './plan/config-reader.ts';
@@ -212,7 +213,12 @@ export async function startControlPlaneWith(
     }
   };
   await allocationCodecReady();
-  const producer = kafkaAllocationProducer(kafka, config.topics.allocations);
+  // kafkajs on a thread of its own, off the event loop that serves plans (allocation-thread.ts).
+  const producer = threadedAllocationProducer({
+    kafka: { ...config.kafka, clientId: `${config.kafka.clientId}-control-plane-allocations` },
+    topic: config.topics.allocations,
+    ackTimeoutMs: ALLOCATION_ACK_TIMEOUT_MS,
+  });
   const emitter = new AllocationEmitter({
     prepare: allocationCodecReady,
     encode: (event) => {

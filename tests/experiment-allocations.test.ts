@@ -5,6 +5,8 @@
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { afterAll, describe, expect, it } from 'vitest';
+import { threadedAllocationProducer } from '../control-plane/plan/allocation-thread.ts';
+import { isPlayloopError } from '../core/errors.ts';
 import { pollUntil } from '../core/retry.ts';
 import { allocationEventKey, toAllocationEvent } from '../experiments/assignment/allocation-event.ts';
 import { assign } from '../experiments/assignment/assign.ts';
@@ -86,4 +88,75 @@ describe('experiment.allocations (real broker, registry)', () => {
     if (first === undefined) throw new Error('no record');
     expect(await new SchemaRegistry({ host: config.registry.url }).decode(first.value)).toEqual(decoded[0]);
   });
+
+  it("goes through the control plane's producer thread: every record, keyed, one partition per key, in order", async () => {
+    const threadTopic = `${topic}.thread`;
+    await createTopics(config, [threadTopic], 4);
+    const producer = threadedAllocationProducer({
+      kafka: config.kafka,
+      topic: threadTopic,
+      ackTimeoutMs: 5_000,
+    });
+    // 40 units with 25 events each, sent in 5 batches as the emitter would (one at a time).
+    const sent: Array<{ key: string; value: string }> = [];
+    for (let batch = 0; batch < 5; batch++) {
+      const records = [];
+      for (let i = 0; i < 200; i++) {
+        const n = batch * 200 + i;
+        const record = { key: `unit-${n % 40}`, value: `event-${n}` };
+        sent.push(record);
+        records.push({ key: record.key, value: Buffer.from(record.value) });
+      }
+      await producer.send(records);
+    }
+    await producer.close();
+
+    const kafka = createKafka(config.kafka);
+    const consumer = kafka.consumer({ groupId: uniqueName('allocations-thread') });
+    await consumer.connect();
+    await consumer.subscribe({ topic: threadTopic, fromBeginning: true });
+    const received: Array<{ key: string; value: string; partition: number }> = [];
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        received.push({
+          key: message.key?.toString() ?? '',
+          value: message.value?.toString() ?? '',
+          partition,
+        });
+      },
+    });
+    await pollUntil(async () => (received.length >= sent.length ? true : undefined), {
+      timeoutMs: 30_000,
+      what: 'every record sent through the thread to come back',
+    });
+    await consumer.disconnect();
+    await deleteTopics(config, [threadTopic]);
+
+    expect(received).toHaveLength(sent.length);
+    const partitionOf = new Map<string, number>();
+    for (const r of received) {
+      expect(partitionOf.get(r.key) ?? r.partition).toBe(r.partition);
+      partitionOf.set(r.key, r.partition);
+    }
+    // Spread over the partitions by key, and each key's events in the order they were sent.
+    expect(new Set(partitionOf.values()).size).toBeGreaterThan(1);
+    const order = (xs: ReadonlyArray<{ key: string; value: string }>, key: string) =>
+      xs.filter((x) => x.key === key).map((x) => x.value);
+    for (const key of partitionOf.keys()) expect(order(received, key)).toEqual(order(sent, key));
+  });
+
+  it('fails a send through the thread as KAFKA_UNAVAILABLE (retriable) when no broker answers', async () => {
+    const producer = threadedAllocationProducer({
+      kafka: { ...config.kafka, brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200 },
+      topic,
+      ackTimeoutMs: 500,
+    });
+    const failure = await producer.send([{ key: 'k', value: Buffer.from('v') }]).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(isPlayloopError(failure) && failure.code).toBe('PLAYLOOP_KAFKA_UNAVAILABLE');
+    expect(isPlayloopError(failure) && failure.retriable).toBe(true);
+    await producer.close();
+  }, 30_000);
 });

@@ -13,10 +13,13 @@ export interface AllocationProducer {
   close(): Promise<void>;
 }
 
+/** How long a batch waits for the broker's acknowledgement before the send fails. */
+export const ALLOCATION_ACK_TIMEOUT_MS = 5_000;
+
 export function kafkaAllocationProducer(
   kafka: Kafka,
   topic: string,
-  ackTimeoutMs = 5_000,
+  ackTimeoutMs = ALLOCATION_ACK_TIMEOUT_MS,
 ): AllocationProducer {
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;

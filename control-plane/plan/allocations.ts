@@ -19,8 +19,10 @@
  * allocations per plan x 100 ms), 27-45 µs in batches of 20 (a 5 ms linger at that rate);
  * Avro encoding is ~2 µs of it. Exposures are joined to sessions minutes later
  * (processors/outcomes), so 100 ms of delay costs nothing, while a short linger would add
- * 10+ µs to every plan. At that rate a flush holds the event loop ~3 ms once per 100 ms, short
- * next to the 20 ms p99 target.
+ * 10+ µs to every plan. The role's producer runs kafkajs on a worker thread
+ * (allocation-thread.ts), so a flush holds the event loop only for the Avro encoding and one
+ * buffer copy; in-thread, kafkajs held it a few ms every 100 ms, and at 5,000 plans/s each of
+ * those blocks became a backlog that took far longer than itself to drain.
  */
 import type CircuitBreaker from 'opossum';
 import { errorMessage } from '../../core/errors.ts';
