@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- control-plane [--duration 10] [--connections 32] [--rate 5000] [--rounds 2] [--no-kafka]
- *   [--no-profile] [--profile-out file.cpuprofile] [--generator-cpu N]`
+ *   [--in-thread-producer] [--no-profile] [--profile-out file.cpuprofile] [--generator-cpu N]`
  * `npm run bench -- control-plane --summarize file.cpuprofile [plans]`: the summary of a kept profile.
  *
  * Playback plans per second and their latency, beside a baseline measured in the same run:
@@ -50,9 +50,14 @@ import type { Profiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { issueViewerToken, viewerKeyring } from '../control-plane/auth/viewer-token.ts';
-import { kafkaAllocationProducer } from '../control-plane/plan/allocation-producer.ts';
+import {
+  ALLOCATION_ACK_TIMEOUT_MS,
+  kafkaAllocationProducer,
+} from '../control-plane/plan/allocation-producer.ts';
+import { threadedAllocationProducer } from '../control-plane/plan/allocation-thread.ts';
 import { AllocationEmitter, type AllocationSink } from '../control-plane/plan/allocations.ts';
 import { PRESUMED_AVAILABILITY } from '../control-plane/plan/availability.ts';
 import { buildControlPlaneServer } from '../control-plane/plan/server.ts';
@@ -332,6 +337,68 @@ function printProfile(
   show("the repository's functions on the stack (inclusive):", summary.inclusive, 16);
 }
 
+interface ServerWatch {
+  /** CPU time of this process (the servers) per answered request, µs. */
+  readonly cpuUs: number;
+  /**
+   * Event-loop utilisation (performance.eventLoopUtilization): the share of the run the
+   * servers' thread was not waiting for I/O. What a request queues behind is this thread, so
+   * this, not the process's CPU (which counts other threads too), is the load it queues at.
+   */
+  readonly loopUtilization: number;
+  /** The event loop's delay (node:perf_hooks monitorEventLoopDelay, 1 ms resolution), ms. */
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+  /** V8 garbage collection pauses on this process's main thread during the run. */
+  readonly gcPauses: number;
+  readonly gcPauseMs: number;
+  readonly gcPauseMaxMs: number;
+}
+
+type Measured = { readonly result: LoadResult } & ServerWatch;
+
+/** Watches this process (the servers) from now until `stop`. */
+function watchServer(): { stop(answered: number): ServerWatch } {
+  const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  let gcPauses = 0;
+  let gcPauseMs = 0;
+  let gcPauseMaxMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcPauses++;
+      gcPauseMs += entry.duration;
+      gcPauseMaxMs = Math.max(gcPauseMaxMs, entry.duration);
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  return {
+    stop(answered) {
+      const used = process.cpuUsage(cpuBefore);
+      delay.disable();
+      gc.disconnect();
+      return {
+        cpuUs: (used.user + used.system) / Math.max(1, answered),
+        loopUtilization: performance.eventLoopUtilization(eluBefore).utilization,
+        loopDelayP99Ms: delay.percentile(99) / 1e6,
+        loopDelayMaxMs: delay.max / 1e6,
+        gcPauses,
+        gcPauseMs,
+        gcPauseMaxMs,
+      };
+    },
+  };
+}
+
+function describeServer(m: ServerWatch): string {
+  return (
+    `${m.cpuUs.toFixed(0)} µs CPU/request, loop ${(100 * m.loopUtilization).toFixed(0)}% busy, delay p99 ${m.loopDelayP99Ms.toFixed(1)} ms max ${m.loopDelayMaxMs.toFixed(1)} ms, ` +
+    `${m.gcPauses} GC pauses ${m.gcPauseMs.toFixed(0)} ms (max ${m.gcPauseMaxMs.toFixed(1)} ms)`
+  );
+}
+
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
   const value = at === -1 ? undefined : Number(process.argv[at + 1]);
@@ -345,6 +412,7 @@ async function main(): Promise<void> {
   const roundCount = Math.round(arg('rounds', 2));
   const useKafka = !process.argv.includes('--no-kafka');
   const useProfile = !process.argv.includes('--no-profile');
+  const inThreadProducer = process.argv.includes('--in-thread-producer');
   const config = loadConfig({
     overrides: { topics: { allocations: `bench.control-plane.${Date.now().toString(36)}.allocations` } },
   });
@@ -366,7 +434,15 @@ async function main(): Promise<void> {
       config.topics.allocations,
       allocationSchema,
     );
-    const producer = kafkaAllocationProducer(kafka, config.topics.allocations);
+    // As the role runs it: kafkajs on its own thread (control-plane/plan/allocation-thread.ts);
+    // --in-thread-producer puts it back on the servers' event loop, to see what that costs.
+    const producer = inThreadProducer
+      ? kafkaAllocationProducer(kafka, config.topics.allocations)
+      : threadedAllocationProducer({
+          kafka: config.kafka,
+          topic: config.topics.allocations,
+          ackTimeoutMs: ALLOCATION_ACK_TIMEOUT_MS,
+        });
     closeProducer = () => producer.close();
     emitter = new AllocationEmitter({
       encode: (e) => codec.encode(e),
@@ -458,33 +534,35 @@ async function main(): Promise<void> {
   await load({ ...common, url: cpUrl, durationSec: 3 });
   await load({ ...common, url: baseUrl, durationSec: 3 });
   // CPU time of this process (the servers) per answered request: on a shared machine it
-  // moves much less than wall-clock throughput does.
-  const cpuPerRequest = async (target: string): Promise<{ result: LoadResult; cpuUs: number }> => {
-    const before = process.cpuUsage();
-    const result = await load({ ...common, url: target, durationSec });
-    const used = process.cpuUsage(before);
-    return { result, cpuUs: (used.user + used.system) / Math.max(1, result.ok) };
+  // moves much less than wall-clock throughput does. With it, what the server's own thread
+  // went through during the run (event-loop delay, GC pauses), which says whether a latency
+  // tail was made in this process or in the queue in front of it.
+  const measured = async (target: string, rateOf?: number): Promise<Measured> => {
+    const watch = watchServer();
+    const result = await load({ ...common, url: target, durationSec, rate: rateOf });
+    return { result, ...watch.stop(result.ok) };
   };
   // The machine is shared: each measure alternates baseline and control plane `rounds`
   // times and keeps each one's best round (highest throughput, lowest p99), the estimate of
   // what each can do when not disturbed; every round is kept in the results file.
-  type Measured = { result: LoadResult; cpuUs: number };
-  const rounds: Array<{ base: Measured; cp: Measured; baseRate: LoadResult; cpRate: LoadResult }> = [];
+  const rounds: Array<{ base: Measured; cp: Measured; baseRate: Measured; cpRate: Measured }> = [];
   for (let round = 0; round < roundCount; round++) {
-    const base = await cpuPerRequest(baseUrl);
-    const cpRun = await cpuPerRequest(cpUrl);
-    const baseRate = await load({ ...common, url: baseUrl, durationSec, rate });
-    const cpRate = await load({ ...common, url: cpUrl, durationSec, rate });
+    const base = await measured(baseUrl);
+    const cpRun = await measured(cpUrl);
+    const baseRate = await measured(baseUrl, rate);
+    const cpRate = await measured(cpUrl, rate);
     rounds.push({ base, cp: cpRun, baseRate, cpRate });
   }
   const bestMax = (pick: (r: (typeof rounds)[number]) => Measured): Measured =>
     rounds.map(pick).reduce((a, b) => (b.result.rps > a.result.rps ? b : a));
-  const bestRate = (pick: (r: (typeof rounds)[number]) => LoadResult): LoadResult =>
-    rounds.map(pick).reduce((a, b) => (b.p99Ms < a.p99Ms ? b : a));
+  const bestRate = (pick: (r: (typeof rounds)[number]) => Measured): Measured =>
+    rounds.map(pick).reduce((a, b) => (b.result.p99Ms < a.result.p99Ms ? b : a));
   const { result: baseMax, cpuUs: baseCpuUs } = bestMax((r) => r.base);
   const { result: cpMax, cpuUs: cpCpuUs } = bestMax((r) => r.cp);
-  const baseRate = bestRate((r) => r.baseRate);
-  const cpRate = bestRate((r) => r.cpRate);
+  const baseRateRun = bestRate((r) => r.baseRate);
+  const cpRateRun = bestRate((r) => r.cpRate);
+  const baseRate = baseRateRun.result;
+  const cpRate = cpRateRun.result;
 
   // The profiled runs: saturated, like the throughput measure, after every measured round so
   // the profiler's own cost touches none of them; the static route too, so each part of the
@@ -530,7 +608,7 @@ async function main(): Promise<void> {
 
   rmSync(dir, { recursive: true, force: true });
   const failures = rounds.reduce(
-    (n, r) => n + r.cp.result.non2xx + r.cp.result.errors + r.cpRate.non2xx + r.cpRate.errors,
+    (n, r) => n + r.cp.result.non2xx + r.cp.result.errors + r.cpRate.result.non2xx + r.cpRate.result.errors,
     (profile?.result.non2xx ?? 0) + (profile?.result.errors ?? 0),
   );
   const rows: BenchRow[] = [
@@ -562,6 +640,7 @@ async function main(): Promise<void> {
         `open loop, from each request's due time; achieved ${Math.round(cpRate.rps)} plans/s (baseline ${Math.round(baseRate.rps)}); ` +
         `p99.9 ${cpRate.p999Ms.toFixed(1)} ms, max ${cpRate.maxMs.toFixed(1)} ms; from the send p99 ${cpRate.serviceP99Ms.toFixed(1)} ms; ` +
         `generator late p99 ${cpRate.sendLagP99Ms.toFixed(1)} ms, ${cpRate.generatorCpuUs.toFixed(1)} µs CPU/request; ` +
+        `server ${describeServer(cpRateRun)} (static route: ${describeServer(baseRateRun)}); ` +
         `${cpRate.non2xx} non-2xx, ${cpRate.errors} errors`,
     },
     {
@@ -594,6 +673,7 @@ async function main(): Promise<void> {
       rate,
       rounds: roundCount,
       kafka: useKafka,
+      allocationProducer: inThreadProducer ? 'event loop' : 'worker thread',
       profile: useProfile,
       generatorCpu: generatorCpu() ?? null,
       generator: 'bench/control-plane/load.ts (open loop from due times for the rate measure)',
