@@ -33,7 +33,7 @@
  * bench/results/processors.json with the raw numbers and settings.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../core/config.ts';
@@ -106,6 +106,15 @@ function readProfile(dir: string, span: { from: number; to: number }): ProfileSu
   if (name === undefined) return null;
   const raw = JSON.parse(readFileSync(join(dir, name), 'utf8')) as CpuProfile;
   return summariseProfile(raw, { fromUs: span.from, toUs: span.to });
+}
+
+/** Copies a child's raw CPU profile out of its run directory (deleted after the run), for DevTools. */
+function keepProfile(dir: string, name: string): void {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (file === undefined) return;
+  const to = join(tmpdir(), `playloop-bench-${name}.cpuprofile`);
+  copyFileSync(join(dir, file), to);
+  progress(`raw CPU profile kept at ${to}`);
 }
 
 interface ThroughputOutcome {
@@ -217,6 +226,7 @@ async function freshness(
       { nodeArgs: o.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [] },
     ).result;
     const profile = o.profile ? readProfile(profileDir, result.spanUs) : null;
+    if (o.profile) keepProfile(profileDir, `freshness-${o.latenessMs}`);
     return { ...result, loadAverage, profile };
   } finally {
     await deleteRunTopics(overrides);
@@ -321,7 +331,7 @@ function freshnessRows(f: FreshnessResult): BenchRow[] {
   const s = (ms: number | null): number => (ms === null ? Number.POSITIVE_INFINITY : ms / 1_000);
   const label = `lateness ${s(f.allowedLatenessMs)} s`;
   const p99 = s(f.aggregate.p99Ms);
-  const common = `${fmt(f.aggregate.n)} sessions ending in the measured span, ${f.aggregate.missing} never seen; producer ${fmt(f.producer.eventsPerSecond)} events/s of ${fmt(f.targetEventsPerSecond)} (send lag p99 ${fmt(f.producer.sendLagP99Ms)} ms); max consumer lag sessionize ${fmt(f.maxLag.sessionize)} qoe ${fmt(f.maxLag.qoe)}; processors used ${f.processorsCores.toFixed(2)} cores`;
+  const common = `${fmt(f.aggregate.n)} sessions ending in the measured span, ${f.aggregate.missing} never seen; producer ${fmt(f.producer.eventsPerSecond)} events/s of ${fmt(f.targetEventsPerSecond)} (send lag p99 ${fmt(f.producer.sendLagP99Ms)} ms); max consumer lag sessionize ${fmt(f.maxLag.sessionize)} qoe ${fmt(f.maxLag.qoe)}; processors used ${f.processorsCores.toFixed(2)} cores${threadsOf(f)}`;
   return [
     {
       name: `freshness p99, ${label}`,
@@ -341,6 +351,15 @@ function freshnessRows(f: FreshnessResult): BenchRow[] {
       note: `session row p50 ${s(f.sessionRow.p50Ms).toFixed(2)} s; floor: the allowed lateness, ${s(f.allowedLatenessMs)} s`,
     },
   ];
+}
+
+/** The freshness run's CPU by thread kind, in cores. */
+function threadsOf(f: FreshnessResult): string {
+  const t = f.processorsThreads;
+  const wallMs = (f.spanUs.to - f.spanUs.from) / 1_000;
+  if (t === null || !(wallMs > 0)) return '';
+  const cores = (ms: number): string => (ms / wallMs).toFixed(2);
+  return ` (JS thread ${cores(t.main)}, Node helpers ${cores(t.nodeHelpers)}, embedded ClickHouse ${cores(t.other)})`;
 }
 
 function threadSplit(stage: StageResult): string {

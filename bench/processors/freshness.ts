@@ -18,7 +18,7 @@
  * The lower bound is the allowed lateness: a session is final only once its partition's
  * watermark (newest event time minus allowedLatenessMs) has passed its end.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Histogram, Registry } from 'prom-client';
@@ -28,7 +28,18 @@ import { sleep } from '../../core/retry.ts';
 import { openClickHouse, queryRows } from '../../infra/clickhouse.ts';
 import { createKafka } from '../../infra/kafka.ts';
 import { windowStartSec } from '../../processors/qoe/windows.ts';
-import { configOf, cpuMs, metricSum, monotonicUs, type Overrides, progress, startChild } from './common.ts';
+import {
+  configOf,
+  cpuMs,
+  metricSum,
+  monotonicUs,
+  type Overrides,
+  progress,
+  startChild,
+  type ThreadCpu,
+  threadCpu,
+  threadCpuSince,
+} from './common.ts';
 import type { ProducerResult, ProducerSpec, RawConsumerResult } from './feed.ts';
 
 export interface FreshnessSpec {
@@ -69,9 +80,20 @@ export interface FreshnessResult {
   readonly maxLag: { readonly sessionize: number; readonly qoe: number };
   /** CPU of the processors process over the production span, in cores. */
   readonly processorsCores: number;
+  /** The same CPU split by thread kind (ms over the span); null where /proc is not there. */
+  readonly processorsThreads: ThreadCpu | null;
   readonly rssMaxBytes: number;
   /** Monotonic µs of the production span, to cut a CPU profile to it. */
   readonly spanUs: { readonly from: number; readonly to: number };
+  /** The watcher's own cost: its 200 ms looks at qoe_windows, and the rows they scan at the end. */
+  readonly watcher: {
+    readonly looks: number;
+    readonly meanMs: number;
+    readonly maxMs: number;
+    readonly qoeWindowRows: number;
+  };
+  /** CPU ms over the span by thread name (/proc comm), largest first: which pools are busy. */
+  readonly threadsByName: Readonly<Record<string, number>>;
   /** The qoe processor's cycles over the whole run (playloop_qoe_cycle_seconds), by kind. */
   readonly qoeCycles: Readonly<Record<string, CycleStats>>;
 }
@@ -115,6 +137,29 @@ function quantiles(values: number[], missing = 0): Quantiles {
     return rank <= sorted.length ? sorted[rank - 1]! : null;
   };
   return { n, missing, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: n === 0 ? null : at(1) };
+}
+
+/** CPU ms of this process's threads by name (utime + stime, USER_HZ 100, see proc(5)). */
+function cpuByThreadName(): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const name = Number(tid) === process.pid ? 'JS thread' : stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }
 
 export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResult> {
@@ -162,7 +207,9 @@ export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResu
   const seen = new Map<string, number>();
   const byWindow = new Map<number, Array<{ m: number; seenAt: number }>>();
   let since = 0;
+  const looks = { n: 0, totalMs: 0, maxMs: 0 };
   const look = async (): Promise<void> => {
+    const began = performance.now();
     // Integers written into the text, not query parameters: embedded chDB runs parameterised
     // queries one at a time for the whole process, so the look would queue behind the
     // processors' own (checkpoints, outcomes) and see recomputations late.
@@ -186,11 +233,19 @@ export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResu
       list.push({ m: r.m, seenAt: now });
       if (r.m > since) since = r.m;
     }
+    const tookMs = performance.now() - began;
+    looks.n++;
+    looks.totalMs += tookMs;
+    looks.maxMs = Math.max(looks.maxMs, tookMs);
   };
 
   const maxLag = { sessionize: 0, qoe: 0 };
   let rssMax = 0;
   let cpuStart = 0;
+  let threadsStart: ThreadCpu | undefined;
+  let threads: ThreadCpu | undefined;
+  let namesStart = new Map<string, number>();
+  const threadsByName: Record<string, number> = {};
   let wallStart = 0;
   let cpuEnd = 0;
   let wallEnd = 0;
@@ -219,12 +274,20 @@ export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResu
       }
       if (cpuStart === 0 && read > 0) {
         cpuStart = cpuMs();
+        threadsStart = threadCpu();
+        namesStart = cpuByThreadName();
         wallStart = now;
         fromUs = monotonicUs();
       }
       const done = produced !== undefined || producerFailed;
       if (done && cpuEnd === 0) {
         cpuEnd = cpuMs();
+        threads = threadCpuSince(threadsStart);
+        const names = [...cpuByThreadName()].map(([n, ms]): [string, number] => [
+          n,
+          ms - (namesStart.get(n) ?? 0),
+        ]);
+        for (const [n, ms] of names.sort((a, b) => b[1] - a[1])) if (ms > 0) threadsByName[n] = ms;
         wallEnd = now;
         toUs = monotonicUs();
       }
@@ -300,6 +363,10 @@ export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResu
       else missing++;
     }
     if (rawResult.records === 0) progress('freshness: the raw consumer saw nothing');
+    const [windowRows] = await queryRows<{ n: number }>(
+      ch.client,
+      `SELECT count() AS n FROM ${db}.qoe_windows WHERE window_sec = ${Math.trunc(windowSec)}`,
+    );
     return {
       allowedLatenessMs: config.processors.sessionize.allowedLatenessMs,
       targetEventsPerSecond: spec.eventsPerSecond,
@@ -311,9 +378,17 @@ export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResu
       missing,
       maxLag,
       processorsCores: wallEnd > wallStart ? (cpuEnd - cpuStart) / (wallEnd - wallStart) : Number.NaN,
+      processorsThreads: threads ?? null,
       rssMaxBytes: rssMax,
       spanUs: { from: fromUs, to: toUs },
       qoeCycles: await cycleStats(metrics),
+      watcher: {
+        looks: looks.n,
+        meanMs: looks.n === 0 ? 0 : looks.totalMs / looks.n,
+        maxMs: looks.maxMs,
+        qoeWindowRows: Number(windowRows?.n ?? 0),
+      },
+      threadsByName,
     };
   } finally {
     raw.kill('SIGTERM');
