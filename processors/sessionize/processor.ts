@@ -388,14 +388,18 @@ export class SessionizeProcessor implements Processor {
       owned.baseEpoch = job.epoch;
       owned.entriesSinceBase = job.entries;
       owned.needsFull = false;
-      await this.store
-        .dropBefore(job.partition, job.epoch)
-        .catch((err: unknown) =>
-          this.o.log.warn(
-            { partition: job.partition, err: errorMessage(err) },
-            'old checkpoints not deleted',
-          ),
-        );
+      // Epochs start at 1 on a partition with no checkpoint rows (store.nextEpoch), so a full
+      // checkpoint at epoch 1 has nothing older to delete: skip the two mutations.
+      if (job.epoch > 1) {
+        await this.store
+          .dropBefore(job.partition, job.epoch)
+          .catch((err: unknown) =>
+            this.o.log.warn(
+              { partition: job.partition, err: errorMessage(err) },
+              'old checkpoints not deleted',
+            ),
+          );
+      }
     } else {
       owned.entriesSinceBase += job.entries;
     }
