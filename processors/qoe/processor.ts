@@ -23,14 +23,14 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { errorMessage, isRetriable, PlayloopError } from '../../core/errors.ts';
-import { clickhouseFailure } from '../../infra/clickhouse.ts';
+import { clickhouseFailure, insertCompact } from '../../infra/clickhouse.ts';
 import type { AvroCodec } from '../../infra/registry.ts';
 import type { SessionSummary } from '../../schemas/generated/playback-session.ts';
 import type { DeadLetterWriter, PoisonRecord } from '../runtime/dead-letters.ts';
 import type { InboundBatch, Processor, TopicPartition } from '../runtime/partition-consumer.ts';
 import { Serial } from '../runtime/serial.ts';
 import { planMaterialization, runMaterialization } from './materialize.ts';
-import { type SessionRow, toSessionRow } from './rows.ts';
+import { SESSION_ROW_COLUMNS, type SessionRow, toSessionRow } from './rows.ts';
 import { DirtyWindows } from './windows.ts';
 
 export interface QoeProcessorOptions {
@@ -265,11 +265,12 @@ export class QoeProcessor implements Processor {
     };
     if (rows.length > 0) {
       try {
-        await this.options.client.insert({
-          table: `${this.options.database}.sessions`,
-          values: rows,
-          format: 'JSONEachRow',
-        });
+        await insertCompact(
+          this.options.client,
+          `${this.options.database}.sessions`,
+          rows,
+          SESSION_ROW_COLUMNS,
+        );
       } catch (cause) {
         // Back in front of what came meanwhile; a partition's newer offset wins.
         this.buffer = rows.concat(this.buffer);

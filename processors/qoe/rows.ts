@@ -55,6 +55,64 @@ export interface SessionRow {
 
 const bit = (b: boolean): number => (b ? 1 : 0);
 
+/**
+ * Every column of a SessionRow, in one order: session rows go to ClickHouse as
+ * JSONCompactEachRow (values by position, infra/clickhouse.ts insertCompact), cheaper to write
+ * and to parse than an object per row. The check below fails to compile if a column of
+ * SessionRow is missing here, so a new column cannot be silently left to its default.
+ */
+export const SESSION_ROW_COLUMNS = [
+  'summary_id',
+  'summary_version',
+  'session_id',
+  'viewer_id',
+  'title_id',
+  'start_time',
+  'end_time',
+  'duration_ms',
+  'end_reason',
+  'startup_outcome',
+  'play_attempt',
+  'ebvs',
+  'vsf',
+  'vpf',
+  'startup_ms',
+  'play_ms',
+  'paused_ms',
+  'stall_ms',
+  'seek_stall_ms',
+  'stall_count',
+  'rebuffer_ratio',
+  'stalls_per_hour',
+  'avg_bitrate_kbps',
+  'switches_up',
+  'switches_down',
+  'bytes',
+  'download_ms',
+  'segments',
+  'throughput_kbps',
+  'oca_id',
+  'first_oca_id',
+  'plan_oca_id',
+  'device_class',
+  'isp',
+  'region',
+  'country',
+  'player_name',
+  'experiments',
+  'event_count',
+  'missing_seq_count',
+  'error_count',
+  'fatal_error_type',
+  'fatal_error_details',
+  'score',
+  'source_partition',
+  'source_offset_last',
+] as const satisfies readonly [keyof SessionRow, ...Array<keyof SessionRow>];
+type MissingSessionColumn = Exclude<keyof SessionRow, (typeof SESSION_ROW_COLUMNS)[number]>;
+const sessionColumnsComplete: [MissingSessionColumn] extends [never] ? true : MissingSessionColumn = true;
+void sessionColumnsComplete;
+
 export function toSessionRow(s: SessionSummary): SessionRow {
   return {
     summary_id: s.summaryId,
