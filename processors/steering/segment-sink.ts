@@ -17,12 +17,12 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Counter, Registry } from 'prom-client';
 import { PlayloopError } from '../../core/errors.ts';
 import { sharedCounter } from '../../core/metrics.ts';
-import { clickhouseFailure } from '../../infra/clickhouse.ts';
+import { clickhouseFailure, insertCompact } from '../../infra/clickhouse.ts';
 import type { AvroCodec } from '../../infra/registry.ts';
 import type { PlaybackEvent } from '../../schemas/generated/playback-event.ts';
 import type { InboundBatch, Processor, TopicPartition } from '../runtime/partition-consumer.ts';
 import { Serial } from '../runtime/serial.ts';
-import { type SegmentRow, toSegmentRow } from './segment-rows.ts';
+import { SEGMENT_ROW_COLUMNS, type SegmentRow, toSegmentRow } from './segment-rows.ts';
 import { STEERING_SEGMENTS_TABLE } from './segments-source.ts';
 
 export interface SegmentSinkOptions {
@@ -117,11 +117,7 @@ export class SegmentSink implements Processor {
       const rows = this.rows;
       const { client, database } = this.options;
       try {
-        await client.insert({
-          table: `${database}.${STEERING_SEGMENTS_TABLE}`,
-          values: rows,
-          format: 'JSONEachRow',
-        });
+        await insertCompact(client, `${database}.${STEERING_SEGMENTS_TABLE}`, rows, SEGMENT_ROW_COLUMNS);
       } catch (cause) {
         throw clickhouseFailure(`inserting ${rows.length} segment evidence rows`, cause);
       }
