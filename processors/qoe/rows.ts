@@ -1,4 +1,6 @@
 /** SessionSummary (Avro, playback.sessions) -> a row of the ClickHouse `sessions` table. */
+
+import { columnsOf } from '../../infra/clickhouse-columns.ts';
 import type { SessionSummary } from '../../schemas/generated/playback-session.ts';
 
 export interface SessionRow {
@@ -61,7 +63,7 @@ const bit = (b: boolean): number => (b ? 1 : 0);
  * and to parse than an object per row. The check below fails to compile if a column of
  * SessionRow is missing here, so a new column cannot be silently left to its default.
  */
-export const SESSION_ROW_COLUMNS = [
+export const SESSION_ROW_COLUMNS = columnsOf<SessionRow>()([
   'summary_id',
   'summary_version',
   'session_id',
@@ -108,10 +110,7 @@ export const SESSION_ROW_COLUMNS = [
   'score',
   'source_partition',
   'source_offset_last',
-] as const satisfies readonly [keyof SessionRow, ...Array<keyof SessionRow>];
-type MissingSessionColumn = Exclude<keyof SessionRow, (typeof SESSION_ROW_COLUMNS)[number]>;
-const sessionColumnsComplete: [MissingSessionColumn] extends [never] ? true : MissingSessionColumn = true;
-void sessionColumnsComplete;
+]);
 
 export function toSessionRow(s: SessionSummary): SessionRow {
   return {

@@ -13,6 +13,8 @@
  * - `play_intent` and `manifest_loaded` naming an OCA: where a session's first segment
  *   requests go, so an error before any download is attributed too.
  */
+
+import { columnsOf } from '../../infra/clickhouse-columns.ts';
 import type { PlaybackEvent } from '../../schemas/generated/playback-event.ts';
 import { eventTimeMs } from '../qoe-core/event-time.ts';
 
@@ -112,7 +114,7 @@ function row(
 }
 
 /** Every column of a SegmentRow in one order, for JSONCompactEachRow (see SESSION_ROW_COLUMNS). */
-export const SEGMENT_ROW_COLUMNS = [
+export const SEGMENT_ROW_COLUMNS = columnsOf<SegmentRow>()([
   'event_time',
   'source_partition',
   'source_offset',
@@ -127,7 +129,4 @@ export const SEGMENT_ROW_COLUMNS = [
   'error_details',
   'fatal',
   'http_status',
-] as const satisfies readonly [keyof SegmentRow, ...Array<keyof SegmentRow>];
-type MissingSegmentColumn = Exclude<keyof SegmentRow, (typeof SEGMENT_ROW_COLUMNS)[number]>;
-const segmentColumnsComplete: [MissingSegmentColumn] extends [never] ? true : MissingSegmentColumn = true;
-void segmentColumnsComplete;
+]);
