@@ -3,10 +3,15 @@
  * consumer group so each can also run alone at scale. In embedded ClickHouse mode they share
  * the one chDB instance the role context opens.
  */
+
+import type { Admin, Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { RoleContext, RunningRole } from '../cli/role.ts';
+import type { PlayloopConfig } from '../core/config.ts';
 import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 import { loadExperiments } from '../experiments/definitions/validate.ts';
+import type { ClickHouse } from '../infra/clickhouse.ts';
 import { createKafka, ensureTopics, type TopicSpec, withAdmin } from '../infra/kafka.ts';
 import { AvroCodec, createRegistry } from '../infra/registry.ts';
 import { type DeadLetter, schema as deadLetterSchema } from '../schemas/generated/dead-letter.ts';
@@ -43,6 +48,86 @@ export function processorTopics(ctx: RoleContext): TopicSpec[] {
   ];
 }
 
+/** What sessionize and qoe are built from: one set per process, shared by both. */
+export interface CoreProcessorDeps {
+  readonly config: PlayloopConfig;
+  readonly kafka: Kafka;
+  readonly ch: ClickHouse;
+  /** A connected admin client, for sessionize's cheap offset look-ups (idle detection). */
+  readonly admin: Admin;
+  readonly metrics: Registry;
+  readonly deadLetters: DeadLetterWriter;
+  readonly sessionCodec: AvroCodec<SessionSummary>;
+  readonly eventCodec: AvroCodec<PlaybackEvent>;
+}
+
+/**
+ * The sessionize processor on its runner, as this role runs it. The processors benchmark
+ * (bench/processors/throughput.ts) builds it here too, so it measures exactly this wiring.
+ */
+export function sessionizeRunner(
+  d: CoreProcessorDeps,
+  log: Logger,
+  onFatal: (err: unknown) => void,
+): ProcessorRunner {
+  const { config } = d;
+  const groupId = `${config.processors.groupPrefix}.sessionize`;
+  const processor = new SessionizeProcessor({
+    kafka: d.kafka,
+    client: d.ch.client,
+    database: d.ch.database,
+    groupId,
+    eventsTopic: config.topics.events,
+    sessionsTopic: config.topics.sessions,
+    eventCodec: d.eventCodec,
+    sessionCodec: d.sessionCodec,
+    deadLetters: d.deadLetters,
+    sessionize: sessionizeOptionsFrom(config),
+    checkpointIntervalMs: config.processors.sessionize.checkpointIntervalMs,
+    idleAdvanceMs: config.processors.sessionize.idleAdvanceMs,
+    highWatermarks: async (topic) => {
+      const offsets = await d.admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    },
+    metrics: d.metrics,
+    log,
+  });
+  return new ProcessorRunner(d.kafka, processor, {
+    groupId,
+    topics: [config.topics.events],
+    tickIntervalMs: config.processors.tickIntervalMs,
+    metrics: d.metrics,
+    log,
+    onFatal,
+  });
+}
+
+/** The qoe processor on its runner, as this role runs it (and the processors benchmark). */
+export function qoeRunner(
+  d: CoreProcessorDeps,
+  log: Logger,
+  onFatal: (err: unknown) => void,
+): ProcessorRunner {
+  const { config } = d;
+  const processor = new QoeProcessor({
+    client: d.ch.client,
+    database: d.ch.database,
+    codec: d.sessionCodec,
+    deadLetters: d.deadLetters,
+    windowSizesSec: config.processors.windowSizesSec,
+    maxBufferedRows: config.processors.maxBufferedRows,
+    metrics: d.metrics,
+  });
+  return new ProcessorRunner(d.kafka, processor, {
+    groupId: `${config.processors.groupPrefix}.qoe`,
+    topics: [config.topics.sessions],
+    tickIntervalMs: config.processors.tickIntervalMs,
+    metrics: d.metrics,
+    log,
+    onFatal,
+  });
+}
+
 export async function startProcessors(ctx: RoleContext): Promise<RunningRole & { metrics: Registry }> {
   const { config, log } = ctx;
   const kafka = createKafka(config.kafka);
@@ -76,56 +161,19 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
       'processor stopped; restart the role to resume from the last commit',
     );
 
-  const sessionizeGroup = `${config.processors.groupPrefix}.sessionize`;
-  const sessionize = new SessionizeProcessor({
+  const shared: CoreProcessorDeps = {
+    config,
     kafka,
-    client: ch.client,
-    database: ch.database,
-    groupId: sessionizeGroup,
-    eventsTopic: config.topics.events,
-    sessionsTopic: config.topics.sessions,
-    eventCodec,
+    ch,
+    admin,
+    metrics,
+    deadLetters,
     sessionCodec,
-    deadLetters,
-    sessionize: sessionizeOptionsFrom(config),
-    checkpointIntervalMs: config.processors.sessionize.checkpointIntervalMs,
-    idleAdvanceMs: config.processors.sessionize.idleAdvanceMs,
-    highWatermarks: async (topic) => {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
-    },
-    metrics,
-    log: log.child({ processor: 'sessionize' }),
-  });
+    eventCodec,
+  };
   runners.push(
-    new ProcessorRunner(kafka, sessionize, {
-      groupId: sessionizeGroup,
-      topics: [config.topics.events],
-      tickIntervalMs: config.processors.tickIntervalMs,
-      metrics,
-      log: log.child({ processor: 'sessionize' }),
-      onFatal: onFatal('sessionize'),
-    }),
-  );
-
-  const qoe = new QoeProcessor({
-    client: ch.client,
-    database: ch.database,
-    codec: sessionCodec,
-    deadLetters,
-    windowSizesSec: config.processors.windowSizesSec,
-    maxBufferedRows: config.processors.maxBufferedRows,
-    metrics,
-  });
-  runners.push(
-    new ProcessorRunner(kafka, qoe, {
-      groupId: `${config.processors.groupPrefix}.qoe`,
-      topics: [config.topics.sessions],
-      tickIntervalMs: config.processors.tickIntervalMs,
-      metrics,
-      log: log.child({ processor: 'qoe' }),
-      onFatal: onFatal('qoe'),
-    }),
+    sessionizeRunner(shared, log.child({ processor: 'sessionize' }), onFatal('sessionize')),
+    qoeRunner(shared, log.child({ processor: 'qoe' }), onFatal('qoe')),
   );
 
   const allocationCodec = await AvroCodec.register<ExperimentAllocation>(

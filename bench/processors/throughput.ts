@@ -24,14 +24,11 @@ import { sleep } from '../../core/retry.ts';
 import { type ClickHouse, openAndMigrate, queryRows } from '../../infra/clickhouse.ts';
 import { createKafka, ensureTopics, withAdmin } from '../../infra/kafka.ts';
 import { AvroCodec, createRegistry } from '../../infra/registry.ts';
-import { QoeProcessor } from '../../processors/qoe/processor.ts';
 import { toSessionRow } from '../../processors/qoe/rows.ts';
 import { eventTimeMs } from '../../processors/qoe-core/event-time.ts';
-import { dlqOf } from '../../processors/role.ts';
+import { type CoreProcessorDeps, dlqOf, qoeRunner, sessionizeRunner } from '../../processors/role.ts';
 import { DeadLetterWriter } from '../../processors/runtime/dead-letters.ts';
-import { ProcessorRunner } from '../../processors/runtime/partition-consumer.ts';
 import { sessionizeOptionsFrom } from '../../processors/sessionize/options.ts';
-import { SessionizeProcessor } from '../../processors/sessionize/processor.ts';
 import { Sessionizer, type SessionizerStats } from '../../processors/sessionize/sessionizer.ts';
 import { type DeadLetter, schema as deadLetterSchema } from '../../schemas/generated/dead-letter.ts';
 import { schema as eventSchema, type PlaybackEvent } from '../../schemas/generated/playback-event.ts';
@@ -296,8 +293,8 @@ interface Wired {
 }
 
 /**
- * sessionize and qoe on their runners, wired as processors/role.ts wires them (same classes,
- * options, codecs, dead-letter writer and shared ClickHouse), without the role's timer-driven
+ * sessionize and qoe on their runners, built by processors/role.ts's own builders (same
+ * classes, options, codecs, dead-letter writer and shared ClickHouse), without the role's timer-driven
  * feedback processors and in the other start order: qoe first, so that the clock can start
  * when sessionize is ready to fetch a backlog no one has touched yet. (The role starts
  * sessionize first; it would be through part of the backlog before the role is up.)
@@ -330,58 +327,18 @@ async function wireSessionizeAndQoe(config: PlayloopConfig, log: Logger): Promis
   const eventCodec = await AvroCodec.register<PlaybackEvent>(registry, config.topics.events, eventSchema);
   const onFatal = (name: string) => (err: unknown) =>
     log.error({ processor: name, err: errorMessage(err) }, 'processor stopped');
-  const qoe = new ProcessorRunner(
+  const shared: CoreProcessorDeps = {
+    config,
     kafka,
-    new QoeProcessor({
-      client: ch.client,
-      database: ch.database,
-      codec: sessionCodec,
-      deadLetters,
-      windowSizesSec: config.processors.windowSizesSec,
-      maxBufferedRows: config.processors.maxBufferedRows,
-      metrics,
-    }),
-    {
-      groupId: `${config.processors.groupPrefix}.qoe`,
-      topics: [config.topics.sessions],
-      tickIntervalMs: config.processors.tickIntervalMs,
-      metrics,
-      log,
-      onFatal: onFatal('qoe'),
-    },
-  );
-  const sessionizeGroup = `${config.processors.groupPrefix}.sessionize`;
-  const sessionize = new ProcessorRunner(
-    kafka,
-    new SessionizeProcessor({
-      kafka,
-      client: ch.client,
-      database: ch.database,
-      groupId: sessionizeGroup,
-      eventsTopic: config.topics.events,
-      sessionsTopic: config.topics.sessions,
-      eventCodec,
-      sessionCodec,
-      deadLetters,
-      sessionize: sessionizeOptionsFrom(config),
-      checkpointIntervalMs: config.processors.sessionize.checkpointIntervalMs,
-      idleAdvanceMs: config.processors.sessionize.idleAdvanceMs,
-      highWatermarks: async (topic) => {
-        const offsets = await admin.fetchTopicOffsets(topic);
-        return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
-      },
-      metrics,
-      log,
-    }),
-    {
-      groupId: sessionizeGroup,
-      topics: [config.topics.events],
-      tickIntervalMs: config.processors.tickIntervalMs,
-      metrics,
-      log,
-      onFatal: onFatal('sessionize'),
-    },
-  );
+    ch,
+    admin,
+    metrics,
+    deadLetters,
+    sessionCodec,
+    eventCodec,
+  };
+  const qoe = qoeRunner(shared, log, onFatal('qoe'));
+  const sessionize = sessionizeRunner(shared, log, onFatal('sessionize'));
   await qoe.start();
   let sessionizeStarted = false;
   return {
