@@ -563,6 +563,10 @@ async function main(): Promise<void> {
   const cpRateRun = bestRate((r) => r.cpRate);
   const baseRate = baseRateRun.result;
   const cpRate = cpRateRun.result;
+  // Every round's p99, not only the best: how far the same server's tail moves from one
+  // round to the next on this machine (the static route's too) is part of the result.
+  const roundP99s = (pick: (r: (typeof rounds)[number]) => Measured): string =>
+    rounds.map((r) => pick(r).result.p99Ms.toFixed(1)).join(' / ');
 
   // The profiled runs: saturated, like the throughput measure, after every measured round so
   // the profiler's own cost touches none of them; the static route too, so each part of the
@@ -641,6 +645,7 @@ async function main(): Promise<void> {
         `p99.9 ${cpRate.p999Ms.toFixed(1)} ms, max ${cpRate.maxMs.toFixed(1)} ms; from the send p99 ${cpRate.serviceP99Ms.toFixed(1)} ms; ` +
         `generator late p99 ${cpRate.sendLagP99Ms.toFixed(1)} ms, ${cpRate.generatorCpuUs.toFixed(1)} µs CPU/request; ` +
         `server ${describeServer(cpRateRun)} (static route: ${describeServer(baseRateRun)}); ` +
+        `p99 of every round, control plane ${roundP99s((r) => r.cpRate)} ms, static route ${roundP99s((r) => r.baseRate)} ms; ` +
         `${cpRate.non2xx} non-2xx, ${cpRate.errors} errors`,
     },
     {
