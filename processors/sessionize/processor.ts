@@ -103,6 +103,7 @@ export class SessionizeProcessor implements Processor {
   private readonly now: () => number;
   private readonly emitted: Counter;
   private readonly late: Counter;
+  private readonly unsequenced: Counter;
   private readonly open: Gauge;
   private readonly checkpointEntries: Counter;
   private readonly store: CheckpointStore;
@@ -137,6 +138,11 @@ export class SessionizeProcessor implements Processor {
       help: 'Events that arrived after their view was emitted; dead-lettered',
       registers: [o.metrics],
     });
+    this.unsequenced = new Counter({
+      name: 'playloop_sessionize_unsequenced_events_total',
+      help: 'Unsequenced events (seq -1, CMCD v1 beacons) passed over: no session view takes them',
+      registers: [o.metrics],
+    });
     this.open = new Gauge({
       name: 'playloop_sessionize_open_sessions',
       help: 'Sessions held open in memory',
@@ -167,7 +173,8 @@ export class SessionizeProcessor implements Processor {
           continue;
         }
         const disposition = this.sessionizer.add(event, { partition: batch.partition, offset });
-        if (disposition === 'late') {
+        if (disposition === 'unsequenced') this.unsequenced.inc();
+        else if (disposition === 'late') {
           this.late.inc();
           poison.push(
             this.poisonOf(

@@ -190,6 +190,50 @@ describe('Sessionizer: closing', () => {
 });
 
 describe('Sessionizer: order, duplicates, lateness', () => {
+  it('passes over unsequenced events (CMCD v1 beacons): same summaries, no session or state of their own', () => {
+    /** What an OCA mirrors for a segment it served: a segment_downloaded with seq -1. */
+    const beacon = (sessionId: string, at: number): PlaybackEvent => ({
+      ...new Script(sessionId).segment(at, 'oca-a', 1_000_000, 400),
+      seq: -1,
+    });
+    const ref = referenceSession();
+    const plain = new Feed(sessionizer());
+    plain.pushAll(ref.events);
+    const expected = plain.finish().map(withoutSource);
+
+    const mixed = new Feed(sessionizer());
+    const dispositions: Disposition[] = [];
+    // A beacon before the session's first event, one beside every event, one after its end,
+    // and a session that only ever sends beacons.
+    dispositions.push(mixed.push(beacon('s-ref', -500)));
+    for (const event of ref.events) {
+      dispositions.push(mixed.push(event));
+      dispositions.push(mixed.push(beacon('s-ref', eventTimeMs(event) + 10)));
+      dispositions.push(mixed.push(beacon('s-cmcd-only', eventTimeMs(event) + 20)));
+    }
+    dispositions.push(mixed.push(beacon('s-ref', 90_000)));
+    const beacons = 2 + 2 * ref.events.length;
+    expect(dispositions.filter((d) => d === 'unsequenced')).toHaveLength(beacons);
+    expect(dispositions.filter((d) => d === 'folded')).toHaveLength(ref.events.length);
+
+    expect(mixed.finish().map(withoutSource)).toEqual(expected);
+    const stats = mixed.sz.stats();
+    expect(stats).toMatchObject({ unsequenced: beacons, duplicates: 0, late: 0, sessionsOpened: 1 });
+    // Nothing left behind: a beacon-only session used to stay open for good.
+    expect(stats.openSessions).toBe(0);
+  });
+
+  it('does not let an unsequenced event move the watermark', () => {
+    const ref = referenceSession();
+    const feed = new Feed(sessionizer());
+    feed.pushAll(ref.events.slice(0, -1)); // everything but session_end
+    // A beacon two hours ahead would close the view as timed out if it moved the watermark.
+    feed.push({ ...new Script('s-ref').heartbeat(2 * 60 * MIN), seq: -1 });
+    expect(feed.out).toHaveLength(0);
+    expect(feed.sz.stats().openSessions).toBe(1);
+    expect(feed.sz.watermark()).toBe(eventTimeMs(ref.events.at(-2) as PlaybackEvent) - LATENESS);
+  });
+
   it('gives the same summary for events out of order within the allowed lateness', () => {
     const inOrder = new Feed(sessionizer());
     const ref = referenceSession();

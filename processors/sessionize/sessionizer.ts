@@ -16,6 +16,15 @@
  *   (the missing one would be late by then) or a buffer cap is hit. A seq already folded is
  *   a duplicate; a seq that was given up on is late.
  *
+ * Unsequenced events (seq -1: CMCD v1 beacons, which an OCA mirrors to ingest for each
+ *   segment it served) are not part of any view and change no state, not even the
+ *   watermark; they are counted and passed over. A view is built from the player's own
+ *   event stream, ordered and deduplicated by seq; a beacon has no place in that order and
+ *   cannot be told from its own redelivery (the schema says it must not be deduplicated by
+ *   seq), and a mirrored download is one the player reports itself, so folding beacons
+ *   would make a summary depend on arrival interleaving and count downloads twice. They
+ *   serve the consumers that take each beacon alone (steering's per-OCA segment evidence).
+ *
  * Closing. A view is emitted when (a) session_end was folded in seq order: at once, since
  *   the view can no longer change (the session stays open, summary already out, until the
  *   watermark passes its end, to classify stragglers as before), (b) the watermark is more than `viewGapMs` past its last event (timed_out), (c) an
@@ -61,9 +70,10 @@ export interface SourcePosition {
 
 /**
  * What happened to an event: folded into its view, buffered until a missing seq arrives,
- * dropped as a duplicate, or dropped as late (its view was already emitted: DLQ it).
+ * dropped as a duplicate, dropped as late (its view was already emitted: DLQ it), or passed
+ * over as unsequenced (seq -1: no view takes it, see the header).
  */
-export type Disposition = 'folded' | 'buffered' | 'duplicate' | 'late';
+export type Disposition = 'folded' | 'buffered' | 'duplicate' | 'late' | 'unsequenced';
 
 interface Pending {
   readonly event: PlaybackEvent;
@@ -134,6 +144,8 @@ export interface SessionizerStats {
   buffered: number;
   duplicates: number;
   late: number;
+  /** Unsequenced events (seq -1, CMCD v1 beacons): passed over, no view takes them. */
+  unsequenced: number;
   /** Buffered events dropped at fold time because their view had been emitted meanwhile. */
   lateBuffered: number;
   /** Events after session_end (within the view gap): not folded. */
@@ -312,6 +324,7 @@ export class Sessionizer {
     folded: 0,
     buffered: 0,
     duplicates: 0,
+    unsequenced: 0,
     late: 0,
     lateBuffered: 0,
     afterEnd: 0,
@@ -338,8 +351,12 @@ export class Sessionizer {
   add(event: PlaybackEvent, position: SourcePosition): Disposition {
     const part = this.partition(position.partition);
     if (position.offset >= part.nextOffset) part.nextOffset = position.offset + 1;
-    const time = eventTimeMs(event);
     this.counters.events++;
+    if (event.seq < 0) {
+      this.counters.unsequenced++;
+      return 'unsequenced';
+    }
+    const time = eventTimeMs(event);
     const disposition = this.accept(part, event, time, position.offset);
     if (time > part.maxTime) {
       part.maxTime = time;
