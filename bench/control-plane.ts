@@ -46,7 +46,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { Profiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +81,7 @@ import {
 } from '../schemas/generated/experiment-allocation.ts';
 import type { SteeringConfig } from '../schemas/generated/steering-config.ts';
 import { type LoadResult, postRequest, runLoad } from './control-plane/load.ts';
+import { type CpuProfile, isOwnCode, type ProfileSummary, printLines, summariseProfile } from './profile.ts';
 import { type BenchRow, printTable, writeResults } from './report.ts';
 
 interface LoadSpec {
@@ -168,138 +168,27 @@ function load(spec: LoadSpec): Promise<LoadResult> {
 // ---------------------------------------------------------------------------------------------
 // The CPU profile of the control plane, summarised.
 
-type CpuProfile = Profiler.Profile;
-type CallFrame = Profiler.ProfileNode['callFrame'];
-
-export interface ProfileLine {
-  readonly name: string;
-  /** Share of the sampled, non-idle time, in percent. */
-  readonly percent: number;
-}
-
-export interface ProfileSummary {
-  readonly busyMs: number;
-  readonly idleMs: number;
-  /** Self time by module: a repository file, an npm package, a node core module, GC. */
-  readonly byModule: readonly ProfileLine[];
-  /** Self time by function. */
-  readonly topFunctions: readonly ProfileLine[];
-  /** Time with the (named) function of this repository anywhere on the stack, once per sample. */
-  readonly inclusive: readonly ProfileLine[];
-  /** Parts of serving a plan, by what is on the stack (first matching area wins). */
-  readonly areas: readonly ProfileLine[];
-}
-
 /** Parts of serving a plan, recognised by a frame on the stack (`function url`), in order. */
-const AREAS: ReadonlyArray<readonly [string, RegExp]> = [
-  ['socket writes (writev, the same for any route)', /^writev /],
-  ['garbage collection', /^\(garbage collector\) /],
-  [
-    'allocation events to Kafka (emitter, Avro, kafkajs)',
-    /kafkajs|avsc|allocations\.ts|allocation-producer|partitioner\.ts|infra\/registry/,
+const AREAS = {
+  list: [
+    ['socket writes (writev, the same for any route)', /^writev /],
+    ['garbage collection', /^\(garbage collector\) /],
+    [
+      'allocation events to Kafka (emitter, Avro, kafkajs)',
+      /kafkajs|avsc|allocations\.ts|allocation-producer|partitioner\.ts|infra\/registry/,
+    ],
+    ['the plan (planner, ranking, assignment, signing, JSON)', /control-plane\/plan\/(planner|render)\.ts/],
+    ['response serialization by fastify', /^serialize .*fastify\/lib\/reply/],
+    ['request body check', /control-plane\/plan\/request\.ts/],
+    ['viewer token check', /control-plane\/auth\/viewer-token\.ts/],
+    ['metrics (prom-client)', /prom-client/],
   ],
-  ['the plan (planner, ranking, assignment, signing, JSON)', /control-plane\/plan\/(planner|render)\.ts/],
-  ['response serialization by fastify', /^serialize .*fastify\/lib\/reply/],
-  ['request body check', /control-plane\/plan\/request\.ts/],
-  ['viewer token check', /control-plane\/auth\/viewer-token\.ts/],
-  ['metrics (prom-client)', /prom-client/],
-];
+  rest: 'the rest (HTTP parsing, fastify, node streams)',
+} as const;
 
-/** Frames every stack passes through: their inclusive time says nothing. */
-const WRAPPERS = new Set([
-  '(root)',
-  '(program)',
-  '(idle)',
-  '(garbage collector)',
-  '(anonymous)',
-  'processTicksAndRejections',
-  'runMicrotasks',
-  'listOnTimeout',
-  'processTimers',
-  'emit',
-]);
-
-const REPO_DIRS = /\/((?:control-plane|core|infra|experiments|schemas|bench)\/.+)$/;
-
-function moduleOf(frame: CallFrame): string {
-  const { url, functionName } = frame;
-  if (url === '') {
-    if (functionName === '(garbage collector)' || functionName === '(program)' || functionName === '(idle)')
-      return functionName;
-    return 'V8 builtins';
-  }
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-  if (pkg !== null) return pkg[1] as string;
-  const own = REPO_DIRS.exec(url);
-  if (own !== null) return own[1] as string;
-  const core = /^node:(?:internal\/)?([^/]+)/.exec(url);
-  if (core !== null) return `node:${core[1]}`;
-  return url.slice(-48);
-}
-
-function frameName(frame: CallFrame): string {
-  const { url, functionName, lineNumber } = frame;
-  if (url === '') return functionName || '(anonymous)';
-  const pkg = /node_modules\/(.+)$/.exec(url);
-  const file =
-    pkg !== null ? pkg[1] : (REPO_DIRS.exec(url)?.[1] ?? url.replace(/^node:(internal\/)?/, 'node:'));
-  return `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
-}
-
+/** The control plane's summary of a profile: by module, and by part of serving a plan. */
 export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const samples = profile.samples ?? [];
-  const deltas = profile.timeDeltas ?? [];
-  const modules = new Map<string, number>();
-  const self = new Map<string, number>();
-  const inclusive = new Map<string, number>();
-  const areas = new Map<string, number>();
-  let busy = 0;
-  let idle = 0;
-  for (let i = 0; i < samples.length; i++) {
-    // A sample stands for the time until the next one.
-    const dt = deltas[i + 1] ?? 0;
-    const node = byId.get(samples[i] as number);
-    if (node === undefined) continue;
-    const mod = moduleOf(node.callFrame);
-    if (mod === '(idle)') {
-      idle += dt;
-      continue;
-    }
-    busy += dt;
-    modules.set(mod, (modules.get(mod) ?? 0) + dt);
-    const name = frameName(node.callFrame);
-    self.set(name, (self.get(name) ?? 0) + dt);
-    const onStack = new Set<string>();
-    const stack: string[] = [];
-    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
-      const frame = byId.get(id)?.callFrame;
-      if (frame === undefined) continue;
-      stack.push(`${frame.functionName} ${frame.url}`);
-      if (WRAPPERS.has(frame.functionName || '(anonymous)') || !REPO_DIRS.test(frame.url)) continue;
-      onStack.add(frameName(frame));
-    }
-    for (const n of onStack) inclusive.set(n, (inclusive.get(n) ?? 0) + dt);
-    const area =
-      AREAS.find(([, pattern]) => stack.some((f) => pattern.test(f)))?.[0] ??
-      'the rest (HTTP parsing, fastify, node streams)';
-    areas.set(area, (areas.get(area) ?? 0) + dt);
-  }
-  const lines = (m: Map<string, number>, n: number): ProfileLine[] =>
-    [...m]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([name, us]) => ({ name, percent: Math.round((1_000 * us) / Math.max(1, busy)) / 10 }));
-  return {
-    busyMs: Math.round(busy / 1_000),
-    idleMs: Math.round(idle / 1_000),
-    byModule: lines(modules, top),
-    topFunctions: lines(self, top),
-    inclusive: lines(inclusive, top),
-    areas: lines(areas, AREAS.length + 1),
-  };
+  return summariseProfile(profile, { areas: AREAS, inclusiveOf: isOwnCode, top });
 }
 
 function printProfile(
@@ -308,33 +197,29 @@ function printProfile(
   base?: { readonly summary: ProfileSummary; readonly result: LoadResult },
 ): void {
   console.log(
-    `\n  where the control plane's time goes (saturated, ${summary.busyMs} ms busy, ${summary.idleMs} ms idle, ` +
+    `\n  where the control plane's time goes (saturated, ${summary.busyMs.toFixed(0)} ms busy, ${summary.idleMs.toFixed(0)} ms idle, ` +
       `${plans} plans: ${((summary.busyMs * 1_000) / Math.max(1, plans)).toFixed(1)} µs sampled per plan):`,
   );
-  const show = (title: string, lines: readonly ProfileLine[], n: number): void => {
-    console.log(`  ${title}`);
-    for (const l of lines.slice(0, n)) console.log(`    ${l.percent.toFixed(1).padStart(5)}%  ${l.name}`);
-  };
-  show('by part of the work (what is on the stack):', summary.areas, AREAS.length + 1);
+  printLines('by part of the work (what is on the stack):', summary.areas, summary.areas.length);
   if (base !== undefined) {
     // Sampled time is wall-clock time on the JavaScript thread (a descheduled thread is still
     // sampled): on a loaded machine both inflate, so compare the two columns, not the values.
     const perRequest = (s: ProfileSummary, n: number, share: number): number =>
-      (share * s.busyMs * 1_000) / 100 / Math.max(1, n);
-    const baseAreas = new Map(base.summary.areas.map((a) => [a.name, a.percent]));
+      (share * s.busyMs * 1_000) / Math.max(1, n);
+    const baseAreas = new Map(base.summary.areas.map((a) => [a.name, a.share]));
     console.log(
-      `  µs sampled per request, control plane / static route: ${perRequest(summary, plans, 100).toFixed(0)} / ${perRequest(base.summary, base.result.ok, 100).toFixed(0)}`,
+      `  µs sampled per request, control plane / static route: ${perRequest(summary, plans, 1).toFixed(0)} / ${perRequest(base.summary, base.result.ok, 1).toFixed(0)}`,
     );
     for (const a of summary.areas) {
       const b = baseAreas.get(a.name);
       console.log(
-        `    ${perRequest(summary, plans, a.percent).toFixed(1).padStart(6)} / ${(b === undefined ? 0 : perRequest(base.summary, base.result.ok, b)).toFixed(1).padStart(6)}  ${a.name}`,
+        `    ${perRequest(summary, plans, a.share).toFixed(1).padStart(6)} / ${(b === undefined ? 0 : perRequest(base.summary, base.result.ok, b)).toFixed(1).padStart(6)}  ${a.name}`,
       );
     }
   }
-  show('by module (self time):', summary.byModule, 16);
-  show('top functions (self time):', summary.topFunctions, 16);
-  show("the repository's functions on the stack (inclusive):", summary.inclusive, 16);
+  printLines('by module (self time):', summary.components, 16);
+  printLines('top functions (self time):', summary.functions, 16);
+  printLines("the repository's functions on the stack (inclusive):", summary.inclusive, 16);
 }
 
 interface ServerWatch {

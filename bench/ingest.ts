@@ -76,6 +76,7 @@ import { type DeadLetter, schema as deadLetterSchema } from '../schemas/generate
 import { type PlaybackEvent, schema as playbackEventSchema } from '../schemas/generated/playback-event.ts';
 import { isOurs, readRecord } from '../stack/processes.ts';
 import { filesOf, loadStackSettings } from '../stack/settings.ts';
+import { type CpuProfile, type ProfileSummary, printLines, summariseProfile } from './profile.ts';
 import { type BenchRow, printTable, writeResults } from './report.ts';
 
 const TARGET_EVENTS_PER_SEC = 100_000;
@@ -555,88 +556,13 @@ function producerPerformance(
 // ---------------------------------------------------------------------------------------------
 // Profile summary.
 
-interface CpuProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
+// Loading modules at start (tsx, zod schemas, requires) is left out of the percentages. pako:
+// hdr-histogram-js (autocannon's, imported by this file) inflates its WASM at load.
+const STARTUP_MODULES = /^(node:modules|node:bootstrap|node:deps|tsx|zod|esbuild|get-tsconfig|pako)$/;
 
-interface CpuProfile {
-  nodes: CpuProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-export interface ProfileSummary {
-  readonly busyMs: number;
-  /** Loading modules at start (tsx, zod schemas, requires): left out of the percentages. */
-  readonly startupMs: number;
-  readonly byModule: Array<{ module: string; percent: number }>;
-  readonly topFunctions: Array<{ fn: string; percent: number }>;
-}
-
-function moduleOf(frame: CpuProfileNode['callFrame']): string {
-  const { url, functionName } = frame;
-  if (url === '') return functionName.startsWith('(') ? functionName : `native ${functionName}`;
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-  if (pkg !== null) return pkg[1] as string;
-  const own = /\/(producers\/[^/]+\/[^/]+|infra\/[^/]+|core\/[^/]+|bench\/[^/]+)$/.exec(url);
-  if (own !== null) return own[1] as string;
-  const internal = /^node:(?:internal\/)?([^/]+(?:\/[^/]+)?)/.exec(url);
-  if (internal !== null) return `node:${internal[1]}`;
-  return url.slice(-40);
-}
-
-// pako: hdr-histogram-js (autocannon's, imported by this file) inflates its WASM at load.
-const STARTUP_MODULES =
-  /^(node:modules\/|node:bootstrap|node:deps\/cjs-module-lexer|tsx$|zod$|esbuild$|get-tsconfig$|pako$)/;
-
-/** `kafkajs/src/protocol/encoder.js`, `producers/ingest/parse.ts`, `node:buffer`. */
-function fileOf(url: string): string {
-  const pkg = /node_modules\/(.+)$/.exec(url);
-  if (pkg !== null) return pkg[1] as string;
-  const own = /\/((?:producers|infra|core|bench|schemas)\/.+)$/.exec(url);
-  if (own !== null) return own[1] as string;
-  return url.replace(/^node:(internal\/)?/, 'node:');
-}
-
+/** Ingest's summary of a profile: by module, module loading at start set apart. */
 export function summarizeProfile(profile: CpuProfile): ProfileSummary {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  for (let i = 0; i < profile.samples.length; i++) {
-    const id = profile.samples[i] as number;
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  }
-  const modules = new Map<string, number>();
-  const fns = new Map<string, number>();
-  let busy = 0;
-  let startup = 0;
-  for (const [id, micros] of self) {
-    const node = byId.get(id);
-    if (node === undefined || node.callFrame.functionName === '(idle)') continue;
-    const mod = moduleOf(node.callFrame);
-    if (STARTUP_MODULES.test(mod)) {
-      startup += micros;
-      continue;
-    }
-    busy += micros;
-    modules.set(mod, (modules.get(mod) ?? 0) + micros);
-    const fn = `${node.callFrame.functionName || '(anonymous)'} ${fileOf(node.callFrame.url) || mod}:${node.callFrame.lineNumber + 1}`;
-    fns.set(fn, (fns.get(fn) ?? 0) + micros);
-  }
-  const pct = (m: number): number => Math.round((1_000 * m) / Math.max(1, busy)) / 10;
-  return {
-    busyMs: Math.round(busy / 1_000),
-    startupMs: Math.round(startup / 1_000),
-    byModule: [...modules]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 20)
-      .map(([module, m]) => ({ module, percent: pct(m) })),
-    topFunctions: [...fns]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 25)
-      .map(([fn, m]) => ({ fn, percent: pct(m) })),
-  };
+  return summariseProfile(profile, { exclude: (module) => STARTUP_MODULES.test(module), top: 25 });
 }
 
 const fmtMicros = (m: number | null): string => (m === null ? 'n/a' : m.toFixed(1));
@@ -646,12 +572,11 @@ function cpuNote(m: HttpMeasure): string {
 }
 
 function printProfile(summary: ProfileSummary): void {
-  console.log(`\n  where the server's time goes (${summary.busyMs} ms busy, under --cpu-prof):`);
-  for (const m of summary.byModule.slice(0, 14))
-    console.log(`    ${m.percent.toFixed(1).padStart(5)}%  ${m.module}`);
-  console.log('  top functions (self time):');
-  for (const f of summary.topFunctions.slice(0, 16))
-    console.log(`    ${f.percent.toFixed(1).padStart(5)}%  ${f.fn}`);
+  console.log(
+    `\n  where the server's time goes (${summary.busyMs.toFixed(0)} ms busy, under --cpu-prof; ${summary.excludedMs.toFixed(0)} ms loading modules left out):`,
+  );
+  printLines('by module (self time):', summary.components, 14);
+  printLines('top functions (self time):', summary.functions, 16);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ import {
 import type { ProducerSpec, RawConsumerSpec } from './processors/feed.ts';
 import type { FreshnessResult, FreshnessSpec } from './processors/freshness.ts';
 import type { MemoryResult, MemorySpec } from './processors/memory.ts';
-import { type CpuProfile, type ProfileSummary, summariseProfile } from './processors/profile.ts';
+import { summariseProcessorsProfile } from './processors/profile.ts';
 import type {
   BaselineResult,
   ConsumeSpec,
@@ -61,6 +61,7 @@ import type {
   Produced,
   StageResult,
 } from './processors/throughput.ts';
+import { type CpuProfile, type ProfileSummary, printLines } from './profile.ts';
 import { type BenchRow, printTable, writeResults } from './report.ts';
 
 const PHASES = ['throughput', 'memory', 'freshness'] as const;
@@ -105,7 +106,7 @@ function readProfile(dir: string, span: { from: number; to: number }): ProfileSu
   const name = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (name === undefined) return null;
   const raw = JSON.parse(readFileSync(join(dir, name), 'utf8')) as CpuProfile;
-  return summariseProfile(raw, { fromUs: span.from, toUs: span.to });
+  return summariseProcessorsProfile(raw, { fromUs: span.from, toUs: span.to });
 }
 
 /** Copies a child's raw CPU profile out of its run directory (deleted after the run), for DevTools. */
@@ -397,12 +398,9 @@ function shortProfile(p: ProfileSummary): Record<string, unknown> {
 
 function printProfile(what: string, p: ProfileSummary): void {
   console.log(`\nCPU profile of ${what}, main thread (${fmt(p.busyMs)} ms busy, ${fmt(p.idleMs)} ms idle)`);
-  console.log('  by component (self time):');
-  for (const c of p.components) console.log(`    ${(100 * c.share).toFixed(1).padStart(5)}%  ${c.name}`);
-  console.log('  top functions (self time):');
-  for (const f of p.functions) console.log(`    ${(100 * f.share).toFixed(1).padStart(5)}%  ${f.name}`);
-  console.log('  top named functions (inclusive, synchronous part):');
-  for (const f of p.inclusive) console.log(`    ${(100 * f.share).toFixed(1).padStart(5)}%  ${f.name}`);
+  printLines('by component (self time):', p.components, p.components.length);
+  printLines('top functions (self time):', p.functions, 20);
+  printLines('top named functions (inclusive, synchronous part):', p.inclusive, 20);
 }
 
 async function main(): Promise<void> {

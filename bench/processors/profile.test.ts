@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { CpuProfile } from '../profile.ts';
 import { percentile } from './common.ts';
-import { type CpuProfile, componentOf, summariseProfile } from './profile.ts';
+import { componentOf, summariseProcessorsProfile } from './profile.ts';
 
 const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
 
@@ -19,9 +20,9 @@ const profile: CpuProfile = {
   timeDeltas: [0, 100, 100, 100, 200],
 };
 
-describe('summariseProfile', () => {
+describe('summariseProcessorsProfile', () => {
   it('attributes self and inclusive time, idle apart', () => {
-    const s = summariseProfile(profile);
+    const s = summariseProcessorsProfile(profile);
     expect(s.busyMs).toBeCloseTo(0.3);
     expect(s.idleMs).toBeCloseTo(0.2);
     const self = Object.fromEntries(s.functions.map((f) => [f.name.split(' ')[0], f.share]));
@@ -36,7 +37,7 @@ describe('summariseProfile', () => {
 
   it('cuts to a span of the profile clock', () => {
     // Samples at 1100 (3) and 1200 (3) only.
-    const s = summariseProfile(profile, { fromUs: 1_050, toUs: 1_250 });
+    const s = summariseProcessorsProfile(profile, { fromUs: 1_050, toUs: 1_250 });
     expect(s.busyMs).toBeCloseTo(0.2);
     expect(s.functions.map((f) => f.name.split(' ')[0])).toEqual(['fromBuffer']);
   });
