@@ -140,7 +140,7 @@ export class SessionizeProcessor implements Processor {
     });
     this.unsequenced = new Counter({
       name: 'playloop_sessionize_unsequenced_events_total',
-      help: 'Unsequenced events (seq -1, CMCD v1 beacons) passed over: no session view takes them',
+      help: 'Unsequenced events (seq -1, CMCD beacons) passed over: no session view takes them',
       registers: [o.metrics],
     });
     this.open = new Gauge({

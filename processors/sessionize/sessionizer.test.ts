@@ -190,7 +190,7 @@ describe('Sessionizer: closing', () => {
 });
 
 describe('Sessionizer: order, duplicates, lateness', () => {
-  it('passes over unsequenced events (CMCD v1 beacons): same summaries, no session or state of their own', () => {
+  it('passes over unsequenced events (CMCD beacons): same summaries, no session or state of their own', () => {
     /** What an OCA mirrors for a segment it served: a segment_downloaded with seq -1. */
     const beacon = (sessionId: string, at: number): PlaybackEvent => ({
       ...new Script(sessionId).segment(at, 'oca-a', 1_000_000, 400),

@@ -16,7 +16,7 @@
  *   (the missing one would be late by then) or a buffer cap is hit. A seq already folded is
  *   a duplicate; a seq that was given up on is late.
  *
- * Unsequenced events (seq -1: CMCD v1 beacons, which an OCA mirrors to ingest for each
+ * Unsequenced events (seq -1: CMCD beacons, which an OCA mirrors to ingest for each
  *   segment it served) are not part of any view and change no state, not even the
  *   watermark; they are counted and passed over. A view is built from the player's own
  *   event stream, ordered and deduplicated by seq; a beacon has no place in that order and
@@ -144,7 +144,7 @@ export interface SessionizerStats {
   buffered: number;
   duplicates: number;
   late: number;
-  /** Unsequenced events (seq -1, CMCD v1 beacons): passed over, no view takes them. */
+  /** Unsequenced events (seq -1, CMCD beacons): passed over, no view takes them. */
   unsequenced: number;
   /** Buffered events dropped at fold time because their view had been emitted meanwhile. */
   lateBuffered: number;

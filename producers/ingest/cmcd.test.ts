@@ -57,6 +57,7 @@ describe('CMCD payloads (CTA-5004 §3.3)', () => {
     ['b r=1', null, /not a CMCD key/],
     ['br=1 2', 'br', /integer/],
     ['sid="a\\x"', 'sid', /bad escape/],
+    ['sn=-5', 'sn', /negative/],
   ])('refuses %s', (text, key, reason) => {
     const r = parseCmcdPayload(text);
     expect(r.ok).toBe(false);
@@ -88,10 +89,11 @@ describe('CMCD beacons to events', () => {
     });
   });
 
-  it('takes seq, clientTs and playhead from CMCD v2 sn, ts and pt when given', () => {
+  it('takes clientTs and playhead from CMCD v2 ts and pt, and leaves even a v2 beacon unsequenced', () => {
+    // sn numbers CMCD reports, not the player's events: as seq it would collide with them.
     const r = map(beacon({ CMCD: 'bl=1,br=1,cid="t",pt=42000,sid="s",sn=17,ts=1699999999000' }));
     expect(r.type === 'ok' && r.value.value).toMatchObject({
-      seq: 17,
+      seq: -1,
       clientTs: 1_699_999_999_000,
       playheadMs: 42_000,
     });

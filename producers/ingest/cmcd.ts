@@ -14,11 +14,16 @@
  * and CMCD v2 keys not mapped here are ignored, as the standard tells receivers to.
  *
  * Mapping: `sid` -> sessionId, `cid` -> titleId (both required), the CTA-5004 keys the
- * schema has -> `cmcd`, CMCD v2 `sn` -> seq (else -1, "unsequenced": v1 has no sequence
- * number), v2 `ts` -> clientTs (else the receive time), v2 `pt` -> playheadMs. With `oca`,
- * `bytes` and `ms` the beacon is a `segment_downloaded` (needs `br` and `d`); without them
- * it is the player's state when it asked for a segment: a `heartbeat` (needs `bl` and `br`).
- * The viewer is unknown to CMCD: viewerId is empty.
+ * schema has -> `cmcd`, v2 `ts` -> clientTs (else the receive time), v2 `pt` -> playheadMs.
+ * With `oca`, `bytes` and `ms` the beacon is a `segment_downloaded` (needs `br` and `d`);
+ * without them it is the player's state when it asked for a segment: a `heartbeat` (needs
+ * `bl` and `br`). The viewer is unknown to CMCD: viewerId is empty.
+ *
+ * Every beacon is unsequenced (seq -1), CMCD v2 `sn` included. `seq` numbers the player's own
+ * events of a session, the stream the sessionizer orders and deduplicates; `sn` numbers CMCD
+ * reports to one target (CTA-5004 v2), another sequence from 0 for the same session id.
+ * Taken as seq, a beacon's `sn` would collide with the player's events of the same session:
+ * one of the two would be dropped as a duplicate of the other. (`sn` is still validated.)
  */
 import type { Cmcd } from '../../schemas/generated/playback-event.ts';
 import type { WireEvent } from '../client/wire.ts';
@@ -127,6 +132,8 @@ export function parseCmcdPayload(text: string): CmcdParse {
     if (key === 'sn' || key === 'ts' || key === 'pt' ? !Number.isSafeInteger(value) : false) {
       return { ok: false, key, reason: 'must be a safe integer' };
     }
+    // A sequence number counts from 0 (CTA-5004 v2 `sn`); a negative one is malformed.
+    if (key === 'sn' && (value as number) < 0) return { ok: false, key, reason: 'must not be negative' };
     data[key] = value;
   }
   return { ok: true, data };
@@ -250,7 +257,7 @@ export const cmcdToEvent: Step<Indexed<CmcdBeacon>, Indexed<unknown>> = ({ index
   }
   const event: WireEvent = {
     sessionId: data['sid'] as string,
-    seq: int(data, 'sn') ?? -1,
+    seq: -1,
     viewerId: '',
     titleId: data['cid'] as string,
     clientTs: int(data, 'ts') ?? beacon.receivedAt,

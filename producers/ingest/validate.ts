@@ -65,7 +65,7 @@ export interface ValidateContext {
   readonly clock: ClockBounds;
   /** JSON path of event `index`: `$.events[3]` for batches, `$` for a single beacon. */
   readonly pathOf: (index: number) => string;
-  /** CMCD v1 beacons carry no sequence number: they may use seq -1 ("unsequenced"). */
+  /** CMCD beacons are not in the player's event sequence: they use seq -1 ("unsequenced"). */
   readonly allowUnsequenced?: boolean;
 }
 
