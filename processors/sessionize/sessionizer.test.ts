@@ -223,6 +223,28 @@ describe('Sessionizer: order, duplicates, lateness', () => {
     expect(stats.openSessions).toBe(0);
   });
 
+  it('drops, on restore, the empty sessions unsequenced events used to leave behind', () => {
+    const feed = new Feed(sessionizer());
+    const ref = referenceSession();
+    feed.pushAll(ref.events.slice(0, 4));
+    const snap = feed.sz.snapshot(0);
+    // What a checkpoint written before held for a session known only from a beacon.
+    const empty = {
+      sessionId: 's-beacon',
+      ordinal: 99,
+      view: null,
+      emitted: false,
+      prevLastTime: null,
+      nextSeq: 0,
+      pending: null,
+      skipped: null,
+    };
+    const restored = sessionizer();
+    restored.restore({ ...snap, sessions: [...snap.sessions, empty] });
+    expect(restored.stats().openSessions).toBe(1);
+    expect(restored.snapshot(0).sessions.map((s) => s.sessionId)).toEqual(['s-ref']);
+  });
+
   it('does not let an unsequenced event move the watermark', () => {
     const ref = referenceSession();
     const feed = new Feed(sessionizer());

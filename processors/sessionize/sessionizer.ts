@@ -527,6 +527,10 @@ export class Sessionizer {
     part.nextOrdinal = snapshot.nextOrdinal;
     part.nextTombstoneTie = snapshot.nextTombstoneTie;
     for (const s of snapshot.sessions) {
+      // An entry with nothing in it is what an unsequenced event (CMCD beacon) used to leave
+      // for an unknown session, before they were passed over (see the header): it never had a
+      // deadline, so it would never close. Checkpoints written then still hold some.
+      if (s.view === null && s.pending === null && s.prevLastTime === null && s.skipped === null) continue;
       const session: OpenSession = {
         sessionId: s.sessionId,
         ordinal: s.ordinal,
