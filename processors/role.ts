@@ -4,6 +4,7 @@
  * the one chDB instance the role context opens.
  */
 
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { RoleContext, RunningRole } from '../cli/role.ts';
@@ -59,6 +60,37 @@ export interface CoreProcessorDeps {
   readonly deadLetters: DeadLetterWriter;
   readonly sessionCodec: AvroCodec<SessionSummary>;
   readonly eventCodec: AvroCodec<PlaybackEvent>;
+}
+
+/**
+ * The codecs and the dead-letter writer sessionize and qoe share, registered with the schema
+ * registry: each DLQ of `dlqSources` is its own subject (TopicNameStrategy), all with the
+ * dead-letter schema. The processors benchmark builds them here too.
+ */
+export async function coreProcessorDeps(
+  base: Omit<CoreProcessorDeps, 'deadLetters' | 'sessionCodec' | 'eventCodec'> & {
+    readonly registry: SchemaRegistry;
+  },
+  dlqSources: readonly string[],
+): Promise<CoreProcessorDeps> {
+  const { config, kafka, registry } = base;
+  const dlqTopicOf = (topic: string): string =>
+    topic === config.topics.events ? config.topics.eventsDlq : dlqOf(topic);
+  const deadLetterCodecs = new Map<string, AvroCodec<DeadLetter>>();
+  for (const topic of dlqSources) {
+    const dlq = dlqTopicOf(topic);
+    deadLetterCodecs.set(dlq, await AvroCodec.register<DeadLetter>(registry, dlq, deadLetterSchema));
+  }
+  return {
+    config,
+    kafka,
+    ch: base.ch,
+    admin: base.admin,
+    metrics: base.metrics,
+    deadLetters: new DeadLetterWriter(kafka, deadLetterCodecs, dlqTopicOf),
+    sessionCodec: await AvroCodec.register<SessionSummary>(registry, config.topics.sessions, sessionSchema),
+    eventCodec: await AvroCodec.register<PlaybackEvent>(registry, config.topics.events, eventSchema),
+  };
 }
 
 /**
@@ -138,21 +170,12 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
   const admin = kafka.admin();
   await admin.connect();
   const metrics = new Registry();
-  // Each DLQ is its own subject (TopicNameStrategy), all with the dead-letter schema.
-  const dlqTopicOf = (topic: string): string =>
-    topic === config.topics.events ? config.topics.eventsDlq : dlqOf(topic);
-  const deadLetterCodecs = new Map<string, AvroCodec<DeadLetter>>();
-  for (const topic of [config.topics.events, config.topics.sessions, config.topics.allocations]) {
-    const dlq = dlqTopicOf(topic);
-    deadLetterCodecs.set(dlq, await AvroCodec.register<DeadLetter>(registry, dlq, deadLetterSchema));
-  }
-  const deadLetters = new DeadLetterWriter(kafka, deadLetterCodecs, dlqTopicOf);
-  const sessionCodec = await AvroCodec.register<SessionSummary>(
-    registry,
+  const shared = await coreProcessorDeps({ config, kafka, ch, admin, metrics, registry }, [
+    config.topics.events,
     config.topics.sessions,
-    sessionSchema,
-  );
-  const eventCodec = await AvroCodec.register<PlaybackEvent>(registry, config.topics.events, eventSchema);
+    config.topics.allocations,
+  ]);
+  const { deadLetters, sessionCodec } = shared;
 
   const runners: ProcessorRunner[] = [];
   const onFatal = (name: string) => (err: unknown) =>
@@ -161,16 +184,6 @@ export async function startProcessors(ctx: RoleContext): Promise<RunningRole & {
       'processor stopped; restart the role to resume from the last commit',
     );
 
-  const shared: CoreProcessorDeps = {
-    config,
-    kafka,
-    ch,
-    admin,
-    metrics,
-    deadLetters,
-    sessionCodec,
-    eventCodec,
-  };
   runners.push(
     sessionizeRunner(shared, log.child({ processor: 'sessionize' }), onFatal('sessionize')),
     qoeRunner(shared, log.child({ processor: 'qoe' }), onFatal('qoe')),

@@ -26,11 +26,9 @@ import { createKafka, ensureTopics, withAdmin } from '../../infra/kafka.ts';
 import { AvroCodec, createRegistry } from '../../infra/registry.ts';
 import { toSessionRow } from '../../processors/qoe/rows.ts';
 import { eventTimeMs } from '../../processors/qoe-core/event-time.ts';
-import { type CoreProcessorDeps, dlqOf, qoeRunner, sessionizeRunner } from '../../processors/role.ts';
-import { DeadLetterWriter } from '../../processors/runtime/dead-letters.ts';
+import { coreProcessorDeps, dlqOf, qoeRunner, sessionizeRunner } from '../../processors/role.ts';
 import { sessionizeOptionsFrom } from '../../processors/sessionize/options.ts';
 import { Sessionizer, type SessionizerStats } from '../../processors/sessionize/sessionizer.ts';
-import { type DeadLetter, schema as deadLetterSchema } from '../../schemas/generated/dead-letter.ts';
 import { schema as eventSchema, type PlaybackEvent } from '../../schemas/generated/playback-event.ts';
 import { type SessionSummary, schema as sessionSchema } from '../../schemas/generated/playback-session.ts';
 import {
@@ -306,37 +304,18 @@ async function wireSessionizeAndQoe(config: PlayloopConfig, log: Logger): Promis
   const admin = kafka.admin();
   await admin.connect();
   const metrics = new Registry();
-  const dlqTopicOf = (topic: string): string =>
-    topic === config.topics.events ? config.topics.eventsDlq : dlqOf(topic);
   await ensureTopics(admin, [
     { topic: config.topics.sessions, partitions: config.topics.partitions },
     { topic: config.topics.eventsDlq, partitions: 1 },
     { topic: dlqOf(config.topics.sessions), partitions: 1 },
   ]);
-  const deadLetterCodecs = new Map<string, AvroCodec<DeadLetter>>();
-  for (const topic of [config.topics.events, config.topics.sessions]) {
-    const dlq = dlqTopicOf(topic);
-    deadLetterCodecs.set(dlq, await AvroCodec.register<DeadLetter>(registry, dlq, deadLetterSchema));
-  }
-  const deadLetters = new DeadLetterWriter(kafka, deadLetterCodecs, dlqTopicOf);
-  const sessionCodec = await AvroCodec.register<SessionSummary>(
-    registry,
+  const shared = await coreProcessorDeps({ config, kafka, ch, admin, metrics, registry }, [
+    config.topics.events,
     config.topics.sessions,
-    sessionSchema,
-  );
-  const eventCodec = await AvroCodec.register<PlaybackEvent>(registry, config.topics.events, eventSchema);
+  ]);
+  const { deadLetters } = shared;
   const onFatal = (name: string) => (err: unknown) =>
     log.error({ processor: name, err: errorMessage(err) }, 'processor stopped');
-  const shared: CoreProcessorDeps = {
-    config,
-    kafka,
-    ch,
-    admin,
-    metrics,
-    deadLetters,
-    sessionCodec,
-    eventCodec,
-  };
   const qoe = qoeRunner(shared, log, onFatal('qoe'));
   const sessionize = sessionizeRunner(shared, log, onFatal('sessionize'));
   await qoe.start();
