@@ -66,7 +66,7 @@ import { loadConfig, type PlayloopConfig } from '../core/config.ts';
 import { PlayloopError } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
 import { pollUntil } from '../core/retry.ts';
-import { createKafka, ensureTopics, withAdmin } from '../infra/kafka.ts';
+import { createKafka, createProducer, ensureTopics, withAdmin } from '../infra/kafka.ts';
 import { AvroCodec, createRegistry } from '../infra/registry.ts';
 import type { WireEvent } from '../producers/client/wire.ts';
 import { createTableLookup } from '../producers/ingest/ip-lookup.ts';
@@ -455,7 +455,7 @@ function readRecords(file: string): Array<{ key: string; value: Buffer }> {
 async function kafkajsAlone(spec: RecordsSpec): Promise<void> {
   const records = readRecords(spec.recordsFile);
   const kafka = createKafka({ brokers: spec.brokers, clientId: 'bench-kafkajs' });
-  const producer = kafka.producer({ idempotent: true });
+  const producer = createProducer(kafka, { idempotent: true });
   await producer.connect();
   // Warm-up: connections, metadata, producer id.
   await producer.sendBatch({

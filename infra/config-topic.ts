@@ -14,7 +14,7 @@ import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { PlayloopError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { backoffDelayMs, defaultBackoff, sleep } from '../core/retry.ts';
-import { withAdmin } from './kafka.ts';
+import { createProducer, withAdmin } from './kafka.ts';
 import type { AvroCodec } from './registry.ts';
 
 /** Documents carry their scope and a per-scope monotonic version. */
@@ -212,7 +212,7 @@ export class ConfigPublisher<T extends VersionedDoc> {
     private readonly topic: string,
     private readonly codec: AvroCodec<T>,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
   }
 
   async publish(doc: T): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { sleep } from '../../core/retry.ts';
-import { createKafka } from '../../infra/kafka.ts';
+import { createKafka, createProducer } from '../../infra/kafka.ts';
 import { AvroCodec, createRegistry } from '../../infra/registry.ts';
 import { schema as eventSchema, type PlaybackEvent } from '../../schemas/generated/playback-event.ts';
 import { configOf, cpuMs, type Overrides, percentile } from './common.ts';
@@ -62,7 +62,7 @@ export async function producerChild(spec: ProducerSpec): Promise<ProducerResult>
   // one send's records per broker round trip, which a busy shared broker stretches past what
   // 20,000 events/s needs. The broker handles a connection's requests in order, so each
   // partition's order holds (kafkajs allows only one in flight when idempotent).
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = createProducer(kafka, { allowAutoTopicCreation: false });
   await producer.connect();
   // Sessions began long enough ago that the rate is steady from the first second: the
   // stream starts two minutes back and skips what was due before now (those sessions

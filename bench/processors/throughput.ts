@@ -22,7 +22,7 @@ import { errorMessage } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
 import { sleep } from '../../core/retry.ts';
 import { type ClickHouse, openAndMigrate, queryRows } from '../../infra/clickhouse.ts';
-import { createKafka, ensureTopics, withAdmin } from '../../infra/kafka.ts';
+import { createKafka, createProducer, ensureTopics, withAdmin } from '../../infra/kafka.ts';
 import { AvroCodec, createRegistry } from '../../infra/registry.ts';
 import { toSessionRow } from '../../processors/qoe/rows.ts';
 import { eventTimeMs } from '../../processors/qoe-core/event-time.ts';
@@ -100,7 +100,7 @@ export async function preproduce(
     idPrefix: `tp${o.seed}`,
     maxSessions: sessions,
   });
-  const producer = kafka.producer({ idempotent: true });
+  const producer = createProducer(kafka, { idempotent: true });
   await producer.connect();
   const fd = openSync(o.file, 'w');
   const began = performance.now();

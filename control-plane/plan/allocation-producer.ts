@@ -5,7 +5,7 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { errorMessage, PlayloopError } from '../../core/errors.ts';
-import { keyedPartitioner } from '../../infra/kafka-partitioner.ts';
+import { createProducer } from '../../infra/kafka.ts';
 import type { EncodedRecord } from './allocations.ts';
 
 export interface AllocationProducer {
@@ -27,12 +27,10 @@ export function kafkaAllocationProducer(
   const connected = (): Promise<Producer> => {
     if (producer !== undefined) return Promise.resolve(producer);
     connecting ??= (async () => {
-      const p = kafka.producer({
+      const p = createProducer(kafka, {
         idempotent: true,
         maxInFlightRequests: 1,
         retry: { retries: 2 },
-        // The DefaultPartitioner's choice, computed without Long arithmetic (infra/kafka-partitioner.ts).
-        createPartitioner: keyedPartitioner,
       });
       try {
         await p.connect();

@@ -5,6 +5,7 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { PlayloopError } from '../../core/errors.ts';
+import { createProducer } from '../../infra/kafka.ts';
 import type { AvroCodec } from '../../infra/registry.ts';
 import type { DeadLetter } from '../../schemas/generated/dead-letter.ts';
 import { kafkaFailure } from './kafka-errors.ts';
@@ -30,7 +31,7 @@ export class DeadLetterWriter {
     private readonly codecs: ReadonlyMap<string, AvroCodec<DeadLetter>>,
     private readonly dlqTopicOf: (originTopic: string) => string,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
   }
 
   async write(records: readonly PoisonRecord[]): Promise<void> {

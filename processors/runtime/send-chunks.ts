@@ -3,9 +3,9 @@
  * batch per partition per send, and the broker refuses a batch larger than its
  * `message.max.bytes` (1 MiB by default) with MESSAGE_TOO_LARGE, on every retry alike: a
  * sessionize batch that closes thousands of sessions at once (catching up on a backlog) could
- * never be produced. kafkajs also groups a send's messages by partition with one array copy
- * per message (producer/groupMessagesPerPartition.js), quadratic in the send's size. Both are
- * bounded by capping each send's records and bytes (ingest caps its sends the same way).
+ * never be produced. Capping each send's records and bytes bounds it (ingest caps its sends
+ * the same way). kafkajs' own grouping of a send by partition was quadratic in the send's
+ * size too; infra/kafkajs-send-grouping.ts replaces it with a linear one.
  */
 
 export interface SendLimits {

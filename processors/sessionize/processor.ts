@@ -21,6 +21,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ErrorKinds, errorMessage, PlayloopError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
+import { createProducer } from '../../infra/kafka.ts';
 import type { AvroCodec } from '../../infra/registry.ts';
 import type { PlaybackEvent } from '../../schemas/generated/playback-event.ts';
 import type { SessionSummary } from '../../schemas/generated/playback-session.ts';
@@ -114,7 +115,7 @@ export class SessionizeProcessor implements Processor {
 
   constructor(private readonly o: SessionizeProcessorOptions) {
     this.sessionizer = new Sessionizer(o.sessionize);
-    this.producer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = createProducer(o.kafka, { idempotent: true, maxInFlightRequests: 1 });
     this.now = o.now ?? Date.now;
     this.syncMaxEntries = o.checkpointSyncMaxEntries ?? DEFAULT_SYNC_MAX_ENTRIES;
     this.store = new CheckpointStore({

@@ -13,7 +13,7 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { errorMessage, PlayloopError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import { keyedPartitioner } from '../../infra/kafka-partitioner.ts';
+import { createProducer } from '../../infra/kafka.ts';
 import type { OutRecord } from './encode.ts';
 
 export interface RecordSink {
@@ -120,11 +120,9 @@ export class KafkaSink implements RecordSink {
   }
 
   private async connectProducer(): Promise<Producer> {
-    const producer = this.kafka.producer({
+    const producer = createProducer(this.kafka, {
       idempotent: true,
       allowAutoTopicCreation: false,
-      // Java's and kafkajs' default placement, without their per-record allocations.
-      createPartitioner: keyedPartitioner,
       // kafkajs' idempotent default is to retry forever; bounded retries let a request fail
       // in seconds with 503, and the client retries it (at least once; see the README).
       retry: { retries: this.options.retries, initialRetryTime: 100, maxRetryTime: 1_000 },
