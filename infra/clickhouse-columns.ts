@@ -1,10 +1,10 @@
 /**
- * Column lists for ClickHouse inserts by position (infra/clickhouse.ts insertCompact), in a
+ * Column lists for ClickHouse inserts column by column (infra/clickhouse.ts insertColumns), in a
  * module of their own with no imports, so the pure row-shaping modules can use them.
  */
 
 /**
- * A row type's column list for insertCompact, checked complete at compile time: a key of `Row`
+ * A row type's column list for insertColumns, checked complete at compile time: a key of `Row`
  * missing from the list is a type error that names it, so a new column can never be silently
  * left to its default. `columnsOf<SessionRow>()(['summary_id', ...])`.
  */

@@ -23,7 +23,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { errorMessage, isRetriable, PlayloopError } from '../../core/errors.ts';
-import { clickhouseFailure, insertCompact } from '../../infra/clickhouse.ts';
+import { clickhouseFailure, insertColumns } from '../../infra/clickhouse.ts';
 import type { AvroCodec } from '../../infra/registry.ts';
 import type { SessionSummary } from '../../schemas/generated/playback-session.ts';
 import type { DeadLetterWriter, PoisonRecord } from '../runtime/dead-letters.ts';
@@ -265,7 +265,7 @@ export class QoeProcessor implements Processor {
     };
     if (rows.length > 0) {
       try {
-        await insertCompact(
+        await insertColumns(
           this.options.client,
           `${this.options.database}.sessions`,
           rows,

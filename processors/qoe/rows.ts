@@ -58,10 +58,10 @@ export interface SessionRow {
 const bit = (b: boolean): number => (b ? 1 : 0);
 
 /**
- * Every column of a SessionRow, in one order: session rows go to ClickHouse as
- * JSONCompactEachRow (values by position, infra/clickhouse.ts insertCompact), cheaper to write
- * and to parse than an object per row. The check below fails to compile if a column of
- * SessionRow is missing here, so a new column cannot be silently left to its default.
+ * Every column of a SessionRow: session rows go to ClickHouse column by column
+ * (infra/clickhouse.ts insertColumns), cheaper to write and to parse than an object per row.
+ * The check below fails to compile if a column of SessionRow is missing here, so a new column
+ * cannot be silently left to its default.
  */
 export const SESSION_ROW_COLUMNS = columnsOf<SessionRow>()([
   'summary_id',

@@ -113,7 +113,7 @@ function row(
   };
 }
 
-/** Every column of a SegmentRow in one order, for JSONCompactEachRow (see SESSION_ROW_COLUMNS). */
+/** Every column of a SegmentRow, for insertColumns (see SESSION_ROW_COLUMNS). */
 export const SEGMENT_ROW_COLUMNS = columnsOf<SegmentRow>()([
   'event_time',
   'source_partition',

@@ -17,7 +17,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Counter, Registry } from 'prom-client';
 import { PlayloopError } from '../../core/errors.ts';
 import { sharedCounter } from '../../core/metrics.ts';
-import { clickhouseFailure, insertCompact } from '../../infra/clickhouse.ts';
+import { clickhouseFailure, insertColumns } from '../../infra/clickhouse.ts';
 import type { AvroCodec } from '../../infra/registry.ts';
 import type { PlaybackEvent } from '../../schemas/generated/playback-event.ts';
 import type { InboundBatch, Processor, TopicPartition } from '../runtime/partition-consumer.ts';
@@ -117,7 +117,7 @@ export class SegmentSink implements Processor {
       const rows = this.rows;
       const { client, database } = this.options;
       try {
-        await insertCompact(client, `${database}.${STEERING_SEGMENTS_TABLE}`, rows, SEGMENT_ROW_COLUMNS);
+        await insertColumns(client, `${database}.${STEERING_SEGMENTS_TABLE}`, rows, SEGMENT_ROW_COLUMNS);
       } catch (cause) {
         throw clickhouseFailure(`inserting ${rows.length} segment evidence rows`, cause);
       }

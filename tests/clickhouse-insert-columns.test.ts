@@ -1,11 +1,11 @@
 /**
- * insertCompact (JSONCompactEachRow, values by position) stores exactly what a JSONEachRow
+ * insertColumns (JSONColumns, one array per column) stores exactly what a JSONEachRow
  * insert of the same objects stores, defaults for missing values included, on the configured
  * ClickHouse (embedded chDB unless CLICKHOUSE_URL is set).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ClickHouse, insertCompact, openAndMigrate, queryRows } from '../infra/clickhouse.ts';
-import { type SessionRow, toSessionRow } from '../processors/qoe/rows.ts';
+import { type ClickHouse, insertColumns, openAndMigrate, queryRows } from '../infra/clickhouse.ts';
+import { SESSION_ROW_COLUMNS, toSessionRow } from '../processors/qoe/rows.ts';
 import { sessionizeOptionsFrom } from '../processors/sessionize/options.ts';
 import { Sessionizer } from '../processors/sessionize/sessionizer.ts';
 import { testConfig } from './support/stack.ts';
@@ -18,8 +18,6 @@ interface Row {
   tags: string[];
   at: string;
   kind: string;
-  note?: string;
-  count?: number;
 }
 
 const config = testConfig('insertcompact');
@@ -32,7 +30,7 @@ afterAll(async () => {
   }
 });
 
-describe('insertCompact', () => {
+describe('insertColumns', () => {
   it('stores the same rows as a JSONEachRow insert', async () => {
     ch = (await openAndMigrate({ ...config.clickhouse, dataDir: config.dataDir })).ch;
     const db = ch.database;
@@ -40,7 +38,7 @@ describe('insertCompact', () => {
       id String, n UInt32, score Nullable(Float64), tags Array(String), at DateTime64(3),
       kind LowCardinality(String), note String DEFAULT 'none', count UInt64 DEFAULT 7
     ) ENGINE = MergeTree ORDER BY id`;
-    for (const t of ['by_key', 'by_position']) {
+    for (const t of ['by_key', 'by_columns']) {
       await ch.client.command({ query: `CREATE TABLE ${db}.${t} ${columns}` });
     }
     const rows: Row[] = Array.from({ length: 2_000 }, (_, i) => ({
@@ -49,30 +47,20 @@ describe('insertCompact', () => {
       score: i % 3 === 0 ? null : i / 7,
       tags: i % 2 === 0 ? [] : ['a', `t"${i}\\`, 'é'],
       at: new Date(1_795_000_000_000 + i * 1_001).toISOString(),
-      kind: i % 2 === 0 ? 'vod' : 'live',
-      ...(i % 5 === 0 ? { note: `line\nbreak ${i}` } : {}),
-      ...(i % 4 === 0 ? { count: i * 2 } : {}),
+      kind: i % 5 === 0 ? `line\nbreak; "${i}"` : i % 2 === 0 ? 'vod' : 'live',
     }));
+    // note and count are left out of both inserts: both take the columns' DEFAULT expressions.
     await ch.client.insert({ table: `${db}.by_key`, values: rows, format: 'JSONEachRow' });
-    await insertCompact(ch.client, `${db}.by_position`, rows, [
-      'id',
-      'n',
-      'score',
-      'tags',
-      'at',
-      'kind',
-      'note',
-      'count',
-    ]);
-    await insertCompact(ch.client, `${db}.by_position`, [], ['id']);
+    await insertColumns(ch.client, `${db}.by_columns`, rows, ['id', 'n', 'score', 'tags', 'at', 'kind']);
+    await insertColumns<Row>(ch.client, `${db}.by_columns`, [], ['id']);
     const read = (t: string) =>
       queryRows<Record<string, unknown>>(ch!.client, `SELECT * FROM ${db}.${t} ORDER BY n`);
-    const [byKey, byPosition] = [await read('by_key'), await read('by_position')];
-    expect(byPosition).toHaveLength(2_000);
-    expect(byPosition).toEqual(byKey);
-    // Defaults and nulls as written by hand, not only equal to each other.
-    expect(byPosition[1]).toMatchObject({ note: 'none', count: 7, score: 1 / 7 });
-    expect(byPosition[0]).toMatchObject({ note: 'line\nbreak 0', count: 0, score: null });
+    const [byKey, byColumns] = [await read('by_key'), await read('by_columns')];
+    expect(byColumns).toHaveLength(2_000);
+    expect(byColumns).toEqual(byKey);
+    // Defaults, nulls and escapes as written by hand, not only equal to each other.
+    expect(byColumns[1]).toMatchObject({ note: 'none', count: 7, score: 1 / 7, tags: ['a', 't"1\\', 'é'] });
+    expect(byColumns[0]).toMatchObject({ kind: 'line\nbreak; "0"', note: 'none', score: null });
   });
 
   it('stores session rows of the `sessions` table as JSONEachRow does (tuples, DateTime64, nulls)', async () => {
@@ -92,19 +80,19 @@ describe('insertCompact', () => {
     expect(rows.length).toBeGreaterThan(400);
     expect(rows.some((r) => r.experiments.length > 0)).toBe(true);
     expect(rows.some((r) => r.startup_ms === null)).toBe(true);
-    for (const t of ['sessions_by_key', 'sessions_by_position']) {
+    for (const t of ['sessions_by_key', 'sessions_by_columns']) {
       await client.command({ query: `CREATE TABLE ${db}.${t} AS ${db}.sessions` });
     }
     await client.insert({ table: `${db}.sessions_by_key`, values: rows, format: 'JSONEachRow' });
-    const columns = Object.keys(rows[0]!) as Array<keyof SessionRow>;
-    await insertCompact(client, `${db}.sessions_by_position`, rows, [columns[0]!, ...columns.slice(1)]);
+    // The column list the qoe processor writes with: every column of SessionRow.
+    await insertColumns(client, `${db}.sessions_by_columns`, rows, SESSION_ROW_COLUMNS);
     const read = (t: string) =>
       queryRows<Record<string, unknown>>(
         client,
         `SELECT * EXCEPT written_at FROM ${db}.${t} ORDER BY summary_id`,
       );
-    const [byKey, byPosition] = [await read('sessions_by_key'), await read('sessions_by_position')];
-    expect(byPosition).toHaveLength(rows.length);
-    expect(byPosition).toEqual(byKey);
+    const [byKey, byColumns] = [await read('sessions_by_key'), await read('sessions_by_columns')];
+    expect(byColumns).toHaveLength(rows.length);
+    expect(byColumns).toEqual(byKey);
   });
 });
