@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- processors [--events 1000000] [--rate 20000] [--duration 60] [--warmup 15]
  *   [--sessions 1000000] [--lateness 30000,2000] [--only throughput,memory,freshness] [--profile]
- *   [--checkpoint-interval 5000] [--seed 1]`
+ *   [--checkpoint-interval 5000] [--seed 1] [--pipeline-node-args '--trace-gc']`
  *
  * Issue 4's measures of the stream processors, against the real broker and registry and the
  * configured ClickHouse (embedded chDB by default, in a fresh data directory per run):
@@ -27,6 +27,8 @@
  *    kafkajs, produce -> decoded.
  *
  * `--checkpoint-interval` overrides processors.sessionize.checkpointIntervalMs (a what-if).
+ * `--pipeline-node-args '<flags>'` passes Node flags to the throughput pipeline's process, for
+ * diagnosis (`--trace-gc`, `--import <a heap-sampling preload>`).
  * About eight minutes with the defaults on a 2-core machine.
  *
  * Results: a table (each row against a baseline measured in this run) and
@@ -41,6 +43,7 @@ import { createKafka, withAdmin } from '../infra/kafka.ts';
 import {
   answer,
   configOf,
+  findLibuvPool,
   type Overrides,
   progress,
   runOverrides,
@@ -129,7 +132,14 @@ interface ThroughputOutcome {
 
 async function throughput(
   id: string,
-  o: { events: number; rate: number; seed: number; profile: boolean; sessionize: Record<string, number> },
+  o: {
+    events: number;
+    rate: number;
+    seed: number;
+    profile: boolean;
+    nodeArgs: readonly string[];
+    sessionize: Record<string, number>;
+  },
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'playloop-bench-proc-'));
   const overrides = runOverrides(`${id}_tp`, dataDir, { sessionize: o.sessionize });
@@ -160,7 +170,7 @@ async function throughput(
     const pipeline = await startChild<PipelineResult>(
       'pipeline',
       { overrides, records: produced.records, sessions: produced.sessions } satisfies PipelineSpec,
-      { nodeArgs: o.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [] },
+      { nodeArgs: [...(o.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...o.nodeArgs] },
     ).result;
     progress('throughput: in-memory decode, fold and summary path');
     const fold = await startChild<FoldResult>('fold', {
@@ -360,15 +370,18 @@ function threadsOf(f: FreshnessResult): string {
   const wallMs = (f.spanUs.to - f.spanUs.from) / 1_000;
   if (t === null || !(wallMs > 0)) return '';
   const cores = (ms: number): string => (ms / wallMs).toFixed(2);
-  return ` (JS thread ${cores(t.main)}, Node helpers ${cores(t.nodeHelpers)}, embedded ClickHouse ${cores(t.other)})`;
+  return ` (JS thread ${cores(t.main)}, V8 helpers ${cores(t.nodeHelpers)}, embedded ClickHouse ${cores(t.libuvPool + t.other)} of which ${cores(t.libuvPool)} on libuv's pool)`;
 }
 
 function threadSplit(stage: StageResult): string {
   const t = stage.threads;
   if (t === null) return 'per-thread CPU not available';
-  const total = t.main + t.nodeHelpers + t.other;
+  const total = t.main + t.libuvPool + t.nodeHelpers + t.other;
   const pct = (x: number): string => `${((100 * x) / total).toFixed(0)}%`;
-  return `JS thread ${pct(t.main)}, Node helper threads (GC, libuv) ${pct(t.nodeHelpers)}, other threads (embedded ClickHouse) ${pct(t.other)}`;
+  return (
+    `JS thread ${pct(t.main)}, V8 helper threads (GC, compiler) ${pct(t.nodeHelpers)}, ` +
+    `libuv pool (embedded ClickHouse's queries) ${pct(t.libuvPool)}, embedded ClickHouse's own threads ${pct(t.other)}`
+  );
 }
 
 function printBreakdown(b: Record<string, number>): void {
@@ -419,6 +432,10 @@ async function main(): Promise<void> {
   const only = listArg('only');
   const phases = new Set<Phase>(only === undefined ? PHASES : PHASES.filter((p) => only.includes(p)));
   const profile = process.argv.includes('--profile');
+  // Diagnosis: Node flags for the throughput pipeline's process, e.g. '--trace-gc'.
+  const nodeArgsAt = process.argv.indexOf('--pipeline-node-args');
+  const nodeArgs =
+    nodeArgsAt === -1 ? [] : (process.argv[nodeArgsAt + 1] ?? '').split(' ').filter((a) => a !== '');
   // What-if knob: the sessionize checkpoint interval (default: the config's).
   const checkpointIntervalMs = numberArg(
     'checkpoint-interval',
@@ -460,7 +477,7 @@ async function main(): Promise<void> {
   const freshnessProfiles: Array<{ latenessMs: number; profile: ProfileSummary }> = [];
 
   if (phases.has('throughput')) {
-    const t = await throughput(id, { events, rate, seed, profile, sessionize });
+    const t = await throughput(id, { events, rate, seed, profile, nodeArgs, sessionize });
     rows.push(...throughputRows(t));
     breakdownNumbers = breakdown(t);
     profileSummary = t.profile;
@@ -550,6 +567,9 @@ async function child(name: string, specJson: string): Promise<void> {
 }
 
 if (process.argv[2] === '--child') {
+  // Before anything is measured: which "node" threads are libuv's, so their CPU is not
+  // taken for V8's (common.ts findLibuvPool).
+  await findLibuvPool();
   await child(process.argv[3] ?? '', process.argv[4] ?? '{}');
 } else {
   await main();

@@ -4,10 +4,14 @@
  * line, CPU and percentile arithmetic.
  */
 import { spawn } from 'node:child_process';
+import { pbkdf2 } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Registry } from 'prom-client';
 import { loadConfig, type PlayloopConfig } from '../../core/config.ts';
+
+const pbkdf2Async = promisify(pbkdf2);
 
 /** Config overrides as loadConfig takes them (one level of sections). */
 export type Overrides = Record<string, Record<string, unknown> | string>;
@@ -62,27 +66,37 @@ export function cpuMs(): number {
 export interface ThreadCpu {
   /** The JavaScript thread (its id is the process id). */
   readonly main: number;
-  /** Node's other threads: V8 platform workers (concurrent GC, compilation), libuv pool. */
+  /**
+   * libuv's thread pool (found by findLibuvPool): where embedded ClickHouse runs each query
+   * (chDB's async calls are libuv work), and asynchronous fs and crypto. 0 until it is found.
+   */
+  readonly libuvPool: number;
+  /** Node's other threads: V8 platform workers (parallel and concurrent GC, compilation). */
   readonly nodeHelpers: number;
-  /** Every other thread: in the processors, embedded ClickHouse (chDB's named pools). */
+  /** Every other thread: in the processors, embedded ClickHouse's named pools. */
   readonly other: number;
 }
 
+interface ThreadTime {
+  readonly tid: number;
+  /** The kernel's thread name (comm); Node's own threads are all "node". */
+  readonly name: string;
+  /** utime + stime so far, ms. */
+  readonly ms: number;
+}
+
 /**
- * Per-thread CPU from /proc/self/task/<tid>/stat (utime + stime, in clock ticks of 10 ms, the
- * Linux USER_HZ). Threads that ended since the last reading are missing from both readings,
- * so a difference can undercount them; undefined where /proc is not there.
+ * Every thread of this process with its CPU time, from /proc/self/task/<tid>/stat (utime +
+ * stime, in clock ticks of 10 ms, the Linux USER_HZ); undefined where /proc is not there.
  */
-export function threadCpu(): ThreadCpu | undefined {
+function threadTimes(): ThreadTime[] | undefined {
   let tids: string[];
   try {
     tids = readdirSync('/proc/self/task');
   } catch {
     return undefined;
   }
-  let main = 0;
-  let nodeHelpers = 0;
-  let other = 0;
+  const out: ThreadTime[] = [];
   for (const tid of tids) {
     let stat: string;
     try {
@@ -91,15 +105,79 @@ export function threadCpu(): ThreadCpu | undefined {
       continue; // the thread ended meanwhile
     }
     const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
     // Fields after the command: state is field 3, utime 14 and stime 15 (proc(5)).
     const fields = stat.slice(close + 2).split(' ');
-    const ms = (Number(fields[11]) + Number(fields[12])) * 10;
-    if (Number(tid) === process.pid) main += ms;
-    else if (comm === 'node') nodeHelpers += ms;
-    else other += ms;
+    out.push({
+      tid: Number(tid),
+      name: stat.slice(stat.indexOf('(') + 1, close),
+      ms: (Number(fields[11]) + Number(fields[12])) * 10,
+    });
   }
-  return { main, nodeHelpers, other };
+  return out;
+}
+
+let libuvPool: ReadonlySet<number> = new Set();
+
+/** pbkdf2 rounds of one calibration job: tens of ms, several clock ticks of its thread. */
+const CALIBRATION_ITERATIONS = 100_000;
+
+/**
+ * Finds the threads of libuv's pool, so threadCpu can tell them from V8's. Both are named
+ * "node", and the difference matters here: chDB runs each query on a pool thread (its async
+ * calls are libuv work), so counting the pool as Node overhead hid a third of embedded
+ * ClickHouse's CPU among GC (seen with `perf record`: libchdb.so frames on "node" threads).
+ * The pool is given as many pbkdf2 jobs as it has threads (UV_THREADPOOL_SIZE, 4 by
+ * default), twice; a "node" thread other than the JavaScript one that gained CPU meanwhile ran
+ * one of them. Call it at the start of a child, before what it measures.
+ */
+export async function findLibuvPool(): Promise<ReadonlySet<number>> {
+  const size = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+  const found = new Set<number>();
+  for (let round = 0; round < 2; round++) {
+    const before = new Map((threadTimes() ?? []).map((t) => [t.tid, t.ms]));
+    await Promise.all(
+      Array.from({ length: size }, (_, i) =>
+        pbkdf2Async(`job ${i}`, 'playloop', CALIBRATION_ITERATIONS, 32, 'sha256'),
+      ),
+    );
+    for (const t of threadTimes() ?? []) {
+      // Two ticks: a V8 worker that happens to run a GC task meanwhile rarely spends 20 ms.
+      if (t.tid !== process.pid && t.name === 'node' && t.ms - (before.get(t.tid) ?? 0) >= 20)
+        found.add(t.tid);
+    }
+  }
+  libuvPool = found;
+  return found;
+}
+
+/**
+ * Per-thread CPU by kind. Threads that ended since the last reading are missing from both
+ * readings, so a difference can undercount them; undefined where /proc is not there.
+ */
+export function threadCpu(): ThreadCpu | undefined {
+  const times = threadTimes();
+  if (times === undefined) return undefined;
+  let main = 0;
+  let pool = 0;
+  let nodeHelpers = 0;
+  let other = 0;
+  for (const t of times) {
+    if (t.tid === process.pid) main += t.ms;
+    else if (libuvPool.has(t.tid)) pool += t.ms;
+    else if (t.name === 'node') nodeHelpers += t.ms;
+    else other += t.ms;
+  }
+  return { main, libuvPool: pool, nodeHelpers, other };
+}
+
+/** CPU so far by thread name, the JavaScript thread and libuv's pool named as such. */
+export function cpuByThreadName(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of threadTimes() ?? []) {
+    const name = t.tid === process.pid ? 'JS thread' : libuvPool.has(t.tid) ? 'libuv pool' : t.name;
+    out.set(name, (out.get(name) ?? 0) + t.ms);
+  }
+  return out;
 }
 
 export function threadCpuSince(before: ThreadCpu | undefined): ThreadCpu | undefined {
@@ -107,6 +185,7 @@ export function threadCpuSince(before: ThreadCpu | undefined): ThreadCpu | undef
   if (before === undefined || now === undefined) return undefined;
   return {
     main: now.main - before.main,
+    libuvPool: now.libuvPool - before.libuvPool,
     nodeHelpers: now.nodeHelpers - before.nodeHelpers,
     other: now.other - before.other,
   };

@@ -18,7 +18,7 @@
  * The lower bound is the allowed lateness: a session is final only once its partition's
  * watermark (newest event time minus allowedLatenessMs) has passed its end.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Histogram, Registry } from 'prom-client';
@@ -30,6 +30,7 @@ import { createKafka } from '../../infra/kafka.ts';
 import { windowStartSec } from '../../processors/qoe/windows.ts';
 import {
   configOf,
+  cpuByThreadName,
   cpuMs,
   metricSum,
   monotonicUs,
@@ -137,29 +138,6 @@ function quantiles(values: number[], missing = 0): Quantiles {
     return rank <= sorted.length ? sorted[rank - 1]! : null;
   };
   return { n, missing, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: n === 0 ? null : at(1) };
-}
-
-/** CPU ms of this process's threads by name (utime + stime, USER_HZ 100, see proc(5)). */
-function cpuByThreadName(): Map<string, number> {
-  const out = new Map<string, number>();
-  let tids: string[];
-  try {
-    tids = readdirSync('/proc/self/task');
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const name = Number(tid) === process.pid ? 'JS thread' : stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
-      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
 }
 
 export async function freshnessChild(spec: FreshnessSpec): Promise<FreshnessResult> {

@@ -184,7 +184,7 @@ export interface StageResult {
   /** From start to the consumer group joined (connect, registry, ClickHouse, join). */
   readonly startupMs: number;
   readonly rssMaxBytes: number;
-  /** CPU of the measured span by thread kind (JS thread, Node helpers, chDB), ms. */
+  /** CPU of the measured span by thread kind (JS thread, libuv pool, V8 helpers, chDB), ms. */
   readonly threads: ThreadCpu | null;
 }
 
