@@ -23,6 +23,7 @@
  * If the fetch decoder was loaded already, nothing is replaced and kafkajs' own decoder stays.
  */
 import { createRequire } from 'node:module';
+import { swapKafkajsModule } from './kafkajs-module-swap.ts';
 
 interface KafkaDecoder {
   buffer: Buffer;
@@ -294,15 +295,10 @@ export function createRecordBatchDecoder(): RecordBatchDecoder {
  * kafkajs' fetch path will use: false when the fetch decoder was loaded before this ran.
  */
 export function installFastRecordDecoder(): boolean {
-  const path = require.resolve(MODULE);
-  const fetchPath = require.resolve(FETCH_MODULE);
-  const loaded = require.cache[path];
-  if (loaded !== undefined && (loaded.exports as { [INSTALLED]?: true })[INSTALLED]) return true;
-  if (require.cache[fetchPath] !== undefined) return false;
-  require(path);
-  const entry = require.cache[path];
-  if (entry === undefined) return false;
-  const fast = Object.assign(createRecordBatchDecoder(), { [INSTALLED]: true as const });
-  entry.exports = fast;
-  return true;
+  return swapKafkajsModule<RecordBatchDecoder>({
+    module: MODULE,
+    capturedBy: FETCH_MODULE,
+    marker: INSTALLED,
+    replacement: () => createRecordBatchDecoder(),
+  });
 }

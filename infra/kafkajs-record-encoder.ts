@@ -18,6 +18,7 @@
  * module cache, before kafkajs' produce request (loaded on the first produce) requires it.
  */
 import { createRequire } from 'node:module';
+import { swapKafkajsModule } from './kafkajs-module-swap.ts';
 
 interface KafkaEncoder {
   buf: Buffer;
@@ -124,13 +125,10 @@ export function createRecordEncoder(original: RecordEncoder): RecordEncoder {
  * kafkajs' produce request will use: false when that request was loaded before this ran.
  */
 export function installFastRecordEncoder(): boolean {
-  const path = require.resolve(MODULE);
-  const loaded = require.cache[path];
-  if (loaded !== undefined && (loaded.exports as { [INSTALLED]?: true })[INSTALLED]) return true;
-  if (require.cache[require.resolve(PRODUCE_MODULE)] !== undefined) return false;
-  const original = require(path) as RecordEncoder;
-  const entry = require.cache[path];
-  if (entry === undefined) return false;
-  entry.exports = Object.assign(createRecordEncoder(original), { [INSTALLED]: true as const });
-  return true;
+  return swapKafkajsModule<RecordEncoder>({
+    module: MODULE,
+    capturedBy: PRODUCE_MODULE,
+    marker: INSTALLED,
+    replacement: (original) => createRecordEncoder(original),
+  });
 }

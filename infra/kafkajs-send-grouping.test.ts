@@ -96,6 +96,14 @@ describe('linear send grouping', () => {
   it('is the grouping kafkajs producers use once createKafka has run', () => {
     createKafka({ brokers: ['127.0.0.1:1'], clientId: 'grouping-test' });
     expect(installLinearSendGrouping()).toBe(true);
-    expect(require(MODULE)).toBe(groupMessagesPerPartition);
+    const installed = require(MODULE) as typeof groupMessagesPerPartition & Record<symbol, unknown>;
+    expect(installed[Symbol.for('playloop.kafkajs.linear-send-grouping')]).toBe(true);
+    const args = {
+      topic: 't',
+      partitionMetadata,
+      messages: [{ key: 'a' }, { key: 'b' }],
+      partitioner: recording([]),
+    };
+    expect(installed(args)).toEqual(groupMessagesPerPartition(args));
   });
 });

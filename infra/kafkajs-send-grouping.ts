@@ -17,7 +17,7 @@
  * was loaded before (a value import of 'kafkajs' elsewhere), nothing is replaced and kafkajs'
  * own grouping stays: slower, not different.
  */
-import { createRequire } from 'node:module';
+import { swapKafkajsModule } from './kafkajs-module-swap.ts';
 
 /** The argument kafkajs passes (producer/sendMessages.js). */
 export interface GroupingArgs<M> {
@@ -33,7 +33,6 @@ export interface GroupingArgs<M> {
 
 export type MessagesPerPartition<M> = Record<number, M[]>;
 
-const require = createRequire(import.meta.url);
 const MODULE = 'kafkajs/src/producer/groupMessagesPerPartition.js';
 /** The module that captures the grouping function when it loads. */
 const SEND_MODULE = 'kafkajs/src/producer/sendMessages.js';
@@ -61,13 +60,10 @@ export function groupMessagesPerPartition<M>({
  * kafkajs' producers will use: false when kafkajs' producer was loaded before this ran.
  */
 export function installLinearSendGrouping(): boolean {
-  const path = require.resolve(MODULE);
-  const loaded = require.cache[path];
-  if (loaded !== undefined && (loaded.exports as { [INSTALLED]?: true })[INSTALLED]) return true;
-  if (require.cache[require.resolve(SEND_MODULE)] !== undefined) return false;
-  require(path);
-  const entry = require.cache[path];
-  if (entry === undefined) return false;
-  entry.exports = Object.assign(groupMessagesPerPartition, { [INSTALLED]: true as const });
-  return true;
+  return swapKafkajsModule<typeof groupMessagesPerPartition>({
+    module: MODULE,
+    capturedBy: SEND_MODULE,
+    marker: INSTALLED,
+    replacement: () => (args) => groupMessagesPerPartition(args),
+  });
 }
