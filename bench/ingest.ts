@@ -30,31 +30,27 @@
  * The row "CPU per event, server + broker" sets them against the budget: the machine's
  * cores over the target rate, 2 cores / 100,000 events/s = 20 µs per event for everything.
  *
- * Why 100,000 events/s is out of reach on this machine (runs of 2026-11-26 with the load
- * average at 10-15 from other work; the last run is in bench/results/ingest.json):
+ * Where 100,000 events/s stands (the last run is in bench/results/ingest.json):
  *   - The budget is 20 µs of CPU per event for server, broker and load generator together
  *     (2 cores / 100,000 events/s), even if all of the machine were ours and perfectly used.
- *   - The broker is not the limit: it spent 1-10 µs per record at batch=100, and Kafka's own
- *     Java ProducerPerformance (acks=all, idempotent, same record size and keys) reached
- *     77,000 and 102,000 records/s in the two runs where the machine was least loaded.
- *   - The Node side is. kafkajs alone, with nothing else to do (pre-encoded records,
- *     sendBatch of 1,000), spent 16-24 µs of CPU per record of its own (produce v3 request
- *     and record v0 encoding with a zero-filled 512-byte Encoder per record, Long arithmetic
- *     for each varlong, a byte-at-a-time CRC32C, a per-message array copy in
- *     groupMessagesPerPartition) and reached 10,000-50,000 records/s: its own CPU per record
- *     is the whole budget already, before any HTTP, JSON or validation. The server (HTTP,
- *     parse, validate, enrich, Avro, kafkajs) costs 27-33 µs per event on one event-loop
- *     thread, server + broker + load generator 31-45 µs: twice the budget, so not even two
- *     perfectly parallel processes (node:cluster) on an idle machine could reach 100,000;
- *     and the machine was at 2.00 of 2 cores busy during every measure, so more processes
- *     would only take turns on the same cores.
+ *   - The broker is not the limit: 1-2 µs per record at batch=100, and Kafka's own Java
+ *     ProducerPerformance (acks=all, idempotent, same record size and keys) reaches
+ *     77,000-134,000 records/s here.
+ *   - kafkajs was. On 2026-11-26, before its record encoder, its partitioner and its send
+ *     grouping were replaced (infra/kafkajs-record-encoder.ts, kafka-partitioner.ts,
+ *     kafkajs-send-grouping.ts: a zero-filled 512-byte Encoder and Long arithmetic per record,
+ *     BigInt murmur2 per key, an array copy per message per send), kafkajs alone spent 16-24
+ *     µs of CPU per record of its own and reached 10,000-50,000 records/s; the server cost
+ *     27-33 µs per event and server + broker + load generator 31-45 µs, twice the budget.
+ *   - With them replaced (run of 2026-11-27): kafkajs alone 9.6 µs per record and 110,933
+ *     records/s; the server 18.0 µs per event, server + broker + load generator 21.0 µs, just
+ *     over the budget; 62,124 events/s at batch=100 from one event loop, which that CPU per
+ *     event caps near 55,000 on its own thread (the rest runs on other threads).
  *   - Coalescing is not what is missing: at batch=100 a Kafka send already carries ~1,000
  *     records (the produce.maxBatchRecords cap), so a linger would gather nothing more.
- *   kafkajs offers no extension point for its record encoding or its CRC32C (only
- *   partitioners, compression codecs, socket factories and loggers), so a faster CRC or
- *   encoder cannot be plugged in without patching it. The way to the target is a native
- *   client (librdkafka, e.g. @confluentinc/kafka-javascript: encodes off the event loop and
- *   allows 5 in-flight requests with idempotence) and more cores than the broker shares.
+ *   The way to the target is less CPU per event on the event loop (HTTP parsing, validation,
+ *   Avro) with a second process (node:cluster) once the sum is inside the budget, or a native
+ *   client (librdkafka, e.g. @confluentinc/kafka-javascript: encodes off the event loop).
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
