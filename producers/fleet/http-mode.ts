@@ -42,7 +42,7 @@ import {
   type SessionTruth,
   STREAM_TRACE,
 } from './player.ts';
-import type { FleetProgress, ProgressDisplay } from './progress.ts';
+import { type FleetProgress, FleetTally, type ProgressDisplay } from './progress.ts';
 import { Rng, streamSeed } from './random.ts';
 import type { EventSink, SinkOrigin } from './sink.ts';
 
@@ -119,16 +119,7 @@ export class HttpFleet implements PlayerIo {
   private readonly runAbort = new AbortController();
   private wallStart = 0;
   private stopped = false;
-  private counters = {
-    sessionsStarted: 0,
-    sessionsDone: 0,
-    eventsEmitted: 0,
-    eventsSent: 0,
-    stalls: 0,
-    ebvs: 0,
-    vsf: 0,
-    vpf: 0,
-  };
+  private readonly tally = new FleetTally();
   private failure: unknown;
 
   constructor(private readonly options: HttpModeOptions) {
@@ -243,7 +234,7 @@ export class HttpFleet implements PlayerIo {
       const box = this.outboxes[i] as WireEvent[];
       if (box.length === 0) continue;
       this.outboxes[i] = [];
-      this.counters.eventsSent += box.length;
+      this.tally.eventsSent += box.length;
       const wait = this.options.sink.send(this.origins[i] as SinkOrigin, box);
       // A sink that fails (rather than reporting give-ups) ends the run with its error.
       wait?.catch((err: unknown) => {
@@ -256,7 +247,7 @@ export class HttpFleet implements PlayerIo {
   // ---------------------------------------------------------------- PlayerIo
 
   requestPlan(player: Player, request: PlanRequest): void {
-    this.counters.sessionsStarted++;
+    this.tally.sessionsStarted++;
     const gen = player.planOp.gen;
     void this.options.planSource
       .getPlan(request)
@@ -313,16 +304,11 @@ export class HttpFleet implements PlayerIo {
 
   emit(player: Player, event: WireEvent): void {
     (this.outboxes[player.traits.ispIndex] as WireEvent[]).push(event);
-    this.counters.eventsEmitted++;
-    if (event.kind === 'stall_start') this.counters.stalls++;
+    this.tally.emitted(event);
   }
 
   sessionEnded(player: Player, truth: SessionTruth): void {
-    const c = this.counters;
-    c.sessionsDone++;
-    if (truth.ebvs) c.ebvs++;
-    if (truth.vsf) c.vsf++;
-    if (truth.vpf) c.vpf++;
+    this.tally.ended(truth);
     this.caches[player.slot] = { segments: new Map(), inits: new Set() };
     this.options.onSessionEnd?.(truth);
   }
@@ -501,39 +487,13 @@ export class HttpFleet implements PlayerIo {
   }
 
   snapshot(): FleetProgress {
-    let active = 0;
-    let playing = 0;
-    let stalled = 0;
-    let kbps = 0;
-    for (const p of this.players) {
-      if (p.inSession) active++;
-      if (p.stalledNow) stalled++;
-      if (p.isPlaying) {
-        playing++;
-        kbps += Math.max(0, p.displayedKbps);
-      }
-    }
-    const c = this.counters;
     const wall = this.now();
-    return {
+    return this.tally.snapshot(this.players, {
       mode: 'http',
       pacing: 'wall clock',
       simulatedMs: wall,
       wallMs: wall,
-      players: this.players.length,
-      active,
-      playing,
-      stalledNow: stalled,
-      sessionsStarted: c.sessionsStarted,
-      sessionsDone: c.sessionsDone,
-      eventsEmitted: c.eventsEmitted,
-      eventsSent: c.eventsSent,
-      stalls: c.stalls,
-      meanBitrateKbps: playing > 0 ? kbps / playing : 0,
-      ebvs: c.ebvs,
-      vsf: c.vsf,
-      vpf: c.vpf,
       lagMs: 0,
-    };
+    });
   }
 }

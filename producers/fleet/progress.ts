@@ -2,7 +2,7 @@
  * The progress display: one line rewritten in place on a terminal, a plain line every
  * `intervalMs` otherwise (CI logs, pipes). It always says which mode produces the numbers.
  */
-import type { FleetMode } from './player.ts';
+import type { FleetMode, Player, SessionTruth } from './player.ts';
 
 export interface FleetProgress {
   readonly mode: FleetMode;
@@ -28,6 +28,75 @@ export interface FleetProgress {
   readonly vpf: number;
   /** How far the simulation runs behind its pacing, wall ms (paced mode; 0 otherwise). */
   readonly lagMs: number;
+}
+
+/** How the progress line is clocked: the part of FleetProgress each mode knows for itself. */
+export type ProgressClock = Pick<FleetProgress, 'mode' | 'pacing' | 'simulatedMs' | 'wallMs' | 'lagMs'>;
+
+/**
+ * What both fleet modes (timing and HTTP) count while their players run, and the progress
+ * snapshot made of it and of the players' state now.
+ */
+export class FleetTally {
+  sessionsStarted = 0;
+  sessionsDone = 0;
+  eventsEmitted = 0;
+  eventsSent = 0;
+  /** Stalls started so far (seek stalls included). */
+  stalls = 0;
+  ebvs = 0;
+  vsf = 0;
+  vpf = 0;
+
+  emitted(event: { readonly kind: string }): void {
+    this.eventsEmitted++;
+    if (event.kind === 'stall_start') this.stalls++;
+  }
+
+  ended(truth: Pick<SessionTruth, 'ebvs' | 'vsf' | 'vpf'>): void {
+    this.sessionsDone++;
+    if (truth.ebvs) this.ebvs++;
+    if (truth.vsf) this.vsf++;
+    if (truth.vpf) this.vpf++;
+  }
+
+  snapshot(
+    players: ReadonlyArray<Pick<Player, 'inSession' | 'stalledNow' | 'isPlaying' | 'displayedKbps'>>,
+    clock: ProgressClock,
+  ): FleetProgress {
+    let active = 0;
+    let playing = 0;
+    let stalled = 0;
+    let kbps = 0;
+    for (const p of players) {
+      if (p.inSession) active++;
+      if (p.stalledNow) stalled++;
+      if (p.isPlaying) {
+        playing++;
+        kbps += Math.max(0, p.displayedKbps);
+      }
+    }
+    return {
+      mode: clock.mode,
+      pacing: clock.pacing,
+      simulatedMs: clock.simulatedMs,
+      wallMs: clock.wallMs,
+      players: players.length,
+      active,
+      playing,
+      stalledNow: stalled,
+      sessionsStarted: this.sessionsStarted,
+      sessionsDone: this.sessionsDone,
+      eventsEmitted: this.eventsEmitted,
+      eventsSent: this.eventsSent,
+      stalls: this.stalls,
+      meanBitrateKbps: playing > 0 ? kbps / playing : 0,
+      ebvs: this.ebvs,
+      vsf: this.vsf,
+      vpf: this.vpf,
+      lagMs: clock.lagMs,
+    };
+  }
 }
 
 function clock(ms: number): string {

@@ -54,7 +54,7 @@ import {
   type SessionTruth,
   STREAM_TRACE,
 } from './player.ts';
-import type { FleetProgress, ProgressDisplay } from './progress.ts';
+import { type FleetProgress, FleetTally, type ProgressDisplay } from './progress.ts';
 import { Rng, streamSeed } from './random.ts';
 import type { EventSink, SinkOrigin } from './sink.ts';
 
@@ -131,16 +131,7 @@ export class TimingSimulator implements PlayerIo {
   private wallStart = 0;
   private maxLagMs = 0;
   private lagMs = 0;
-  private counters = {
-    sessionsStarted: 0,
-    sessionsDone: 0,
-    eventsEmitted: 0,
-    eventsSent: 0,
-    stalls: 0,
-    ebvs: 0,
-    vsf: 0,
-    vpf: 0,
-  };
+  private readonly tally = new FleetTally();
 
   constructor(private readonly options: TimingOptions) {
     if (options.config.mode !== 'timing')
@@ -273,7 +264,7 @@ export class TimingSimulator implements PlayerIo {
       const box = this.outboxes[i] as WireEvent[];
       if (box.length === 0) continue;
       this.outboxes[i] = [];
-      this.counters.eventsSent += box.length;
+      this.tally.eventsSent += box.length;
       const w = this.options.sink.send(this.origins[i] as SinkOrigin, box);
       if (w !== undefined) waits.push(w);
     }
@@ -284,7 +275,7 @@ export class TimingSimulator implements PlayerIo {
   // ---------------------------------------------------------------- PlayerIo
 
   requestPlan(player: Player, request: PlanRequest): void {
-    this.counters.sessionsStarted++;
+    this.tally.sessionsStarted++;
     this.connected[player.slot] = 0;
     const due = this.now + this.roundTripMs(player) + this.serverMs;
     const op = player.planOp;
@@ -400,16 +391,11 @@ export class TimingSimulator implements PlayerIo {
   emit(player: Player, event: WireEvent): void {
     (this.outboxes[player.traits.ispIndex] as WireEvent[]).push(event);
     this.outboxCount++;
-    this.counters.eventsEmitted++;
-    if (event.kind === 'stall_start') this.counters.stalls++;
+    this.tally.emitted(event);
   }
 
   sessionEnded(_player: Player, truth: SessionTruth): void {
-    const c = this.counters;
-    c.sessionsDone++;
-    if (truth.ebvs) c.ebvs++;
-    if (truth.vsf) c.vsf++;
-    if (truth.vpf) c.vpf++;
+    this.tally.ended(truth);
     this.options.onSessionEnd?.(truth);
   }
 
@@ -420,38 +406,12 @@ export class TimingSimulator implements PlayerIo {
 
   /** Progress over all players, now. */
   snapshot(simulatedMs: number): FleetProgress {
-    let active = 0;
-    let playing = 0;
-    let stalled = 0;
-    let kbps = 0;
-    for (const p of this.players) {
-      if (p.inSession) active++;
-      if (p.stalledNow) stalled++;
-      if (p.isPlaying) {
-        playing++;
-        kbps += Math.max(0, p.displayedKbps);
-      }
-    }
-    const c = this.counters;
-    return {
+    return this.tally.snapshot(this.players, {
       mode: 'timing',
       pacing: pacingLabel(this.options.pacing),
       simulatedMs,
       wallMs: performance.now() - this.wallStart,
-      players: this.players.length,
-      active,
-      playing,
-      stalledNow: stalled,
-      sessionsStarted: c.sessionsStarted,
-      sessionsDone: c.sessionsDone,
-      eventsEmitted: c.eventsEmitted,
-      eventsSent: c.eventsSent,
-      stalls: c.stalls,
-      meanBitrateKbps: playing > 0 ? kbps / playing : 0,
-      ebvs: c.ebvs,
-      vsf: c.vsf,
-      vpf: c.vpf,
       lagMs: this.lagMs,
-    };
+    });
   }
 }
