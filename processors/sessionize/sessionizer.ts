@@ -49,6 +49,7 @@ import { eventTimeMs } from '../qoe-core/event-time.ts';
 import { createInterner, type Interner } from '../qoe-core/interner.ts';
 import {
   type CloseReason,
+  copyView,
   createView,
   finishView,
   foldEvent,
@@ -220,7 +221,7 @@ function sessionEntry(s: OpenSession, copy: boolean): SessionEntry {
   return {
     sessionId: s.sessionId,
     ordinal: s.ordinal,
-    view: s.view === null || !copy ? s.view : structuredClone(s.view),
+    view: s.view === null || !copy ? s.view : copyView(s.view),
     emitted: s.emitted,
     prevLastTime: finiteOrNull(prevLastTime(s)),
     nextSeq: s.nextSeq,
@@ -472,8 +473,12 @@ export class Sessionizer {
    * An incremental checkpoint of a partition: its scalar state (`meta`) and one entry per
    * session id whose open session or tombstone changed since the previous call (every one if
    * `full`): the session, the tombstone, or Gone. Applied in order over the previous
-   * checkpoint's state (`snapshotFromEntries`) they give this state. The entries share live
-   * views: consume them before the next `add()` (the writer encodes them at once).
+   * checkpoint's state (`snapshotFromEntries`) they give this state.
+   *
+   * Two ways to read them, both lazily, so both must be read to the end before the next
+   * `add()`. `entries()` shares the live views (a writer that encodes at once). `copies()`
+   * gives copies (copyView, a few times cheaper than encoding): kept, they stay the state at
+   * this cut while events go on being added, and their encoding can wait.
    */
   checkpointChanges(
     partition: number,
@@ -482,6 +487,7 @@ export class Sessionizer {
     readonly meta: PartitionMeta;
     readonly count: number;
     readonly entries: () => Generator<CheckpointEntry>;
+    readonly copies: () => Generator<CheckpointEntry>;
   } {
     const part = this.partition(partition);
     const dirty = part.dirty;
@@ -501,19 +507,19 @@ export class Sessionizer {
       openSessions: part.sessions.size,
       tombstones: part.tombstones.size,
     };
-    function* entries(): Generator<CheckpointEntry> {
+    function* read(copy: boolean): Generator<CheckpointEntry> {
       for (const id of ids) {
         const s = part.sessions.get(id);
         if (s !== undefined) {
-          yield { kind: EntryKind.Session, value: sessionEntry(s, false) };
+          yield { kind: EntryKind.Session, value: sessionEntry(s, copy) };
           continue;
         }
         const t = part.tombstones.get(id);
-        if (t !== undefined) yield { kind: EntryKind.Tombstone, value: tombstoneEntry(id, t, false) };
+        if (t !== undefined) yield { kind: EntryKind.Tombstone, value: tombstoneEntry(id, t, copy) };
         else yield { kind: EntryKind.Gone, value: id };
       }
     }
-    return { meta, count, entries };
+    return { meta, count, entries: () => read(false), copies: () => read(true) };
   }
 
   /** Replaces a partition's state with a snapshot; continue from its `nextOffset`. */
