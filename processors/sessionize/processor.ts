@@ -89,7 +89,10 @@ interface CheckpointJob {
 const FULL_CHECKPOINT_MIN_ENTRIES = 200_000;
 /** ... and this many times the live state (so a restore reads at most a few states' worth). */
 const FULL_CHECKPOINT_FACTOR = 4;
-/** Change sets up to this many entries are copied at once, then encoded and written in the background. */
+/**
+ * Change sets up to this many entries are copied at once, then encoded and written in the
+ * background. The copies live until encoded: about 600 bytes an entry, so at most ~60 MB.
+ */
 const DEFAULT_SYNC_MAX_ENTRIES = 100_000;
 /** Entries copied between two turns of the event loop (about 5 ms of copying). */
 const COPY_SLICE_ENTRIES = 4_096;

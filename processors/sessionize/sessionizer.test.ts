@@ -713,7 +713,7 @@ describe('Sessionizer: a random fleet', () => {
     for (const e of arrivals.slice(0, cut)) feed.push(e, partitionOf(e.sessionId));
     const copies = [0, 1].map((p) => [...s.checkpointChanges(p, true).copies()]);
     const atCut = JSON.parse(JSON.stringify(copies)) as unknown;
-    // Views with several OCAs, sessions waiting on a missing seq: what folding changes in place.
+    // Views with several OCAs: the part of a view that folding changes in place.
     const views = copies.flat().flatMap((e) => (e.kind === EntryKind.Session ? [e.value.view] : []));
     expect(views.some((v) => v !== null && v.moreOcas !== null)).toBe(true);
     for (const e of arrivals.slice(cut)) feed.push(e, partitionOf(e.sessionId));
