@@ -75,6 +75,12 @@ interface Owned {
   behind: number;
 }
 
+/** One encoded chunk of checkpoint entries (state-codec.ts), as a chunk row stores it. */
+interface Chunk {
+  readonly bytes: Buffer;
+  readonly entries: number;
+}
+
 interface CheckpointJob {
   readonly partition: number;
   readonly owned: Owned;
@@ -82,7 +88,7 @@ interface CheckpointJob {
   readonly full: boolean;
   readonly meta: PartitionMeta;
   /** The change set as it was at the cut: encoded, or copies encoded as writeJobs goes. */
-  chunks: Iterable<{ readonly bytes: Buffer; readonly entries: number }>;
+  chunks: Iterable<Chunk>;
   readonly entries: number;
   written?: number;
 }
@@ -351,27 +357,12 @@ export class SessionizeProcessor implements Processor {
         };
         if (changes.count > this.syncMaxEntries) {
           // Streamed under the lock: bounded memory, consumption waits.
-          let n = 0;
-          let batch: Array<{ bytes: Buffer; entries: number }> = [];
-          for (const chunk of encodeChunks(changes.entries())) {
-            batch.push({ bytes: Buffer.from(chunk.bytes), entries: chunk.entries });
-            if (batch.length === CHUNKS_PER_INSERT) {
-              await this.store.writeChunks(partition, epoch, this.writer, n, batch);
-              n += batch.length;
-              batch = [];
-            }
-          }
-          await this.store.writeChunks(partition, epoch, this.writer, n, batch);
-          job.written = n + batch.length;
+          job.written = await this.writeAll(job, ownChunks(changes.entries()), { yieldBetween: false });
           await this.commitCheckpoint(job);
           continue;
         }
         if (owned.behind > CATCH_UP_BEHIND_RECORDS) {
-          const encoded: Array<{ bytes: Buffer; entries: number }> = [];
-          for (const chunk of encodeChunks(changes.entries())) {
-            encoded.push({ bytes: Buffer.from(chunk.bytes), entries: chunk.entries });
-          }
-          job.chunks = encoded;
+          job.chunks = [...ownChunks(changes.entries())];
         } else {
           // A slice at a time, still under the lock: no batch is folded before the copy is
           // whole, so the cut holds, and the other processors' work runs in between.
@@ -379,7 +370,7 @@ export class SessionizeProcessor implements Processor {
           for (const entry of changes.copies()) {
             if (cut.push(entry) % COPY_SLICE_ENTRIES === 0) await setImmediatePromise();
           }
-          job.chunks = copiedChunks(cut);
+          job.chunks = ownChunks(cut);
         }
         jobs.push(job);
       } catch (err) {
@@ -400,21 +391,8 @@ export class SessionizeProcessor implements Processor {
   private async writeJobs(jobs: readonly CheckpointJob[]): Promise<void> {
     for (const job of jobs) {
       try {
-        let n = 0;
-        let batch: Array<{ readonly bytes: Buffer; readonly entries: number }> = [];
-        for (const chunk of job.chunks) {
-          batch.push(chunk);
-          if (batch.length === CHUNKS_PER_INSERT) {
-            await this.store.writeChunks(job.partition, job.epoch, this.writer, n, batch);
-            n += batch.length;
-            batch = [];
-          } else {
-            // One chunk at a time: batches, the other processors and I/O go on in between.
-            await setImmediatePromise();
-          }
-        }
-        await this.store.writeChunks(job.partition, job.epoch, this.writer, n, batch);
-        job.written = n + batch.length;
+        // One chunk at a time: batches, the other processors and I/O go on in between.
+        job.written = await this.writeAll(job, job.chunks, { yieldBetween: true });
         job.chunks = [];
         await this.commitCheckpoint(job);
       } catch (err) {
@@ -426,6 +404,32 @@ export class SessionizeProcessor implements Processor {
         );
       }
     }
+  }
+
+  /**
+   * Writes a checkpoint's chunks, CHUNKS_PER_INSERT to an insert, numbered from 0, and returns
+   * how many there were. `yieldBetween`: a turn of the event loop after each chunk that does
+   * not fill an insert (the chunks may be encoded as they are asked for).
+   */
+  private async writeAll(
+    job: Pick<CheckpointJob, 'partition' | 'epoch'>,
+    chunks: Iterable<Chunk>,
+    o: { readonly yieldBetween: boolean },
+  ): Promise<number> {
+    let n = 0;
+    let batch: Chunk[] = [];
+    for (const chunk of chunks) {
+      batch.push(chunk);
+      if (batch.length === CHUNKS_PER_INSERT) {
+        await this.store.writeChunks(job.partition, job.epoch, this.writer, n, batch);
+        n += batch.length;
+        batch = [];
+      } else if (o.yieldBetween) {
+        await setImmediatePromise();
+      }
+    }
+    await this.store.writeChunks(job.partition, job.epoch, this.writer, n, batch);
+    return n + batch.length;
   }
 
   private async commitCheckpoint(job: CheckpointJob): Promise<void> {
@@ -521,8 +525,11 @@ export class SessionizeProcessor implements Processor {
   }
 }
 
-/** The chunks of copied entries, each encoded when asked for (its bytes copied out). */
-function* copiedChunks(entries: readonly CheckpointEntry[]): Generator<{ bytes: Buffer; entries: number }> {
+/**
+ * The entries' chunks, each encoded when asked for, its bytes copied out of the encoder's
+ * buffer (which the next chunk reuses), so they can be kept.
+ */
+function* ownChunks(entries: Iterable<CheckpointEntry>): Generator<Chunk> {
   for (const chunk of encodeChunks(entries))
     yield { bytes: Buffer.from(chunk.bytes), entries: chunk.entries };
 }
